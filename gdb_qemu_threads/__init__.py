@@ -1,0 +1,3 @@
+"""gdb-qemu-threads: name every thread of a QEMU process, live, attached, from a core or a dump."""
+
+__version__ = "0.1.0"

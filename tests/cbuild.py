@@ -1,0 +1,49 @@
+"""Compile the C fixtures the tests run under gdb, in the variants real QEMU builds come in."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+BUILD = ROOT / "tests" / ".build"
+
+# debug: full DWARF, like a developer's build.
+# nodebug: no DWARF, but exported symbols like a distribution build (-rdynamic, as QEMU links
+#   for its modules): non-static functions have names, static ones show as ??.
+# stripped: nodebug, then strip: only the dynamic symbol table is left.
+VARIANTS = {
+    "debug": ["-g", "-O0", "-fno-omit-frame-pointer", "-rdynamic"],
+    "nodebug": ["-O1", "-fno-omit-frame-pointer", "-fno-inline", "-rdynamic"],
+    "stripped": ["-O1", "-fno-omit-frame-pointer", "-fno-inline", "-rdynamic"],
+}
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise RuntimeError("%s is needed by the tests and is not installed (make test installs it)" % name)
+    return path
+
+
+def build(source: str, variant: str = "debug", extra: tuple = ()) -> Path:
+    """Compile tests/fixtures/<source> once per content and variant; return the binary."""
+    src = FIXTURES / source
+    flags = VARIANTS[variant] + list(extra)
+    digest = hashlib.sha1(src.read_bytes() + repr(flags).encode()).hexdigest()[:10]
+    out = BUILD / ("%s-%s-%s" % (src.stem, variant, digest))
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers may build the same fixture
+        if not out.exists():
+            tmp = out.with_suffix(".tmp")
+            subprocess.run([require_tool("gcc")] + flags + ["-o", str(tmp), str(src), "-pthread"],
+                           check=True)
+            if variant == "stripped":
+                subprocess.run([require_tool("strip"), "--strip-all", str(tmp)], check=True)
+            os.replace(tmp, out)
+    return out
