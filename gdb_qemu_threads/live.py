@@ -1,0 +1,232 @@
+"""The running, attached or core-file inferior -> snapshots. The only reader of gdb frames.
+
+gdb throws away its frame cache on every thread switch and re-finds a gdb.Frame on every
+method call, so each thread is walked once, into plain data, and no gdb.Frame escapes.
+Nothing here calls a function in the inferior: it reads registers and memory only, so it
+works the same on core files and never changes the program.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+import gdb  # type: ignore[import-not-found]
+
+from .model import Frame, ThreadSnapshot
+from .signatures import CPU_INDEX_PROBES
+from .states import canonical
+
+KVM_RUN = 0xAE80
+_KVM_VCPU_FD = re.compile(r"^anon_inode:kvm-vcpu:(\d+)$")
+# Registers holding a syscall wrapper's first two arguments, by architecture.
+_ARG_REGISTERS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
+
+
+class NoProcess(Exception):
+    """There is nothing to read: no live process and no core file."""
+
+
+def _is_local_live(inferior: "gdb.Inferior") -> bool:
+    """A live process on this machine, whose /proc entries are its own."""
+    connection = getattr(inferior, "connection", None)
+    kind = getattr(connection, "type", None)
+    if kind is not None:
+        return kind == "native"
+    return inferior.pid > 0 and not _has_core()
+
+
+def _has_core() -> bool:
+    try:
+        return "core dump" in gdb.execute("info target", to_string=True).lower()
+    except gdb.error:
+        return False
+
+
+def _arg_registers() -> Optional[Tuple[str, str]]:
+    arch = gdb.selected_inferior().architecture().name() if hasattr(gdb.Inferior, "architecture") \
+        else gdb.newest_frame().architecture().name()
+    for key, regs in _ARG_REGISTERS.items():
+        if key in arch:
+            return regs
+    return None
+
+
+class _Reader:
+    def __init__(self, inferior: "gdb.Inferior", max_frames: int, want_lines: bool,
+                 os_names: Dict[Tuple[int, int], str]) -> None:
+        self.inferior = inferior
+        self.max_frames = max_frames
+        self.want_lines = want_lines
+        self.os_names = os_names
+        self.local = _is_local_live(inferior)
+        self.libraries: Dict[int, Optional[str]] = {}
+        self.cpu_type = None
+        self.cpu_type_looked_up = False
+        self.arg_registers = _arg_registers()
+
+    def library(self, pc: int) -> Optional[str]:
+        # solib_name walks the list of shared objects; pcs repeat a lot across threads.
+        if pc not in self.libraries:
+            self.libraries[pc] = gdb.solib_name(pc)
+        return self.libraries[pc]
+
+    def thread_name(self, thread: "gdb.InferiorThread", lwp: int) -> Optional[str]:
+        # A name `qemu-threads --annotate` gave the thread hides the OS name in thread.name.
+        key = (self.inferior.num, lwp)
+        if key in self.os_names:
+            return self.os_names[key]
+        return thread.name
+
+    def snapshot(self, thread: "gdb.InferiorThread") -> ThreadSnapshot:
+        pid, lwp, tid = thread.ptid
+        lwp = lwp or tid or pid
+        snap = ThreadSnapshot(num=thread.num, lwp=lwp, name=self.thread_name(thread, lwp))
+        if thread.is_running():
+            snap.unreadable = "running (non-stop mode): frames cannot be read"
+            snap.complete = False
+            return snap
+        thread.switch()
+        self.walk(snap)
+        return snap
+
+    def walk(self, snap: ThreadSnapshot) -> None:
+        frames: List[Frame] = []
+        try:
+            frame = gdb.newest_frame()
+            while frame is not None and len(frames) < self.max_frames:
+                frames.append(self.frame(frame, snap, len(frames)))
+                frame = frame.older()
+            snap.complete = frame is None
+            if frame is None and frames:
+                self.note_stop(snap, frames)
+        except gdb.error as err:  # gdb.MemoryError is a gdb.error
+            snap.unreadable = "Backtrace stopped: %s" % err
+            snap.complete = False
+        snap.frames = frames
+
+    def note_stop(self, snap: ThreadSnapshot, frames: List[Frame]) -> None:
+        """Say why unwinding stopped, where it was not at the outermost frame."""
+        try:
+            last = gdb.newest_frame()
+            for _ in range(len(frames) - 1):
+                last = last.older()
+            reason = last.unwind_stop_reason()
+        except (gdb.error, AttributeError):
+            return
+        if reason not in (gdb.FRAME_UNWIND_NO_REASON, gdb.FRAME_UNWIND_OUTERMOST):
+            snap.unreadable = "Backtrace stopped: %s" % gdb.frame_stop_reason_string(reason)
+
+    def frame(self, frame: "gdb.Frame", snap: ThreadSnapshot, level: int) -> Frame:
+        pc = frame.pc()
+        name = frame.name()
+        inlined = frame.type() == gdb.INLINE_FRAME
+        file = line = None
+        if self.want_lines:
+            sal = frame.find_sal()
+            if sal.symtab is not None:
+                file, line = sal.symtab.filename, sal.line or None
+        if name and level == 0 and canonical(name) == "ioctl":
+            self.kvm_vcpu_from_fd(frame, snap)
+        if name in CPU_INDEX_PROBES and "vcpu" not in snap.hints:
+            self.cpu_index_from_debug_info(frame, name, snap)
+        return Frame(function=name, library=self.library(pc), pc=pc, file=file, line=line,
+                     inlined=inlined)
+
+    def kvm_vcpu_from_fd(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
+        """A thread inside ioctl(fd, KVM_RUN): /proc names the fd `kvm-vcpu:N`."""
+        if not self.local or self.arg_registers is None:
+            return
+        try:
+            fd = int(frame.read_register(self.arg_registers[0]))
+            request = int(frame.read_register(self.arg_registers[1])) & 0xFFFFFFFF
+            if request != KVM_RUN:
+                return
+            target = os.readlink("/proc/%d/fd/%d" % (self.inferior.pid, fd))
+        except (gdb.error, ValueError, OSError):
+            return
+        m = _KVM_VCPU_FD.match(target)
+        if m:
+            snap.hints.update(vcpu=int(m.group(1)), accel="kvm",
+                              vcpu_source="its KVM vCPU file descriptor")
+
+    def cpu_index_from_debug_info(self, frame: "gdb.Frame", function: str, snap: ThreadSnapshot) -> None:
+        """With debug info, the CPUState argument of a vCPU function gives cpu_index."""
+        try:
+            value = frame.read_var(CPU_INDEX_PROBES[function])
+            if value.type.strip_typedefs().code == gdb.TYPE_CODE_PTR and \
+                    value.type.target().strip_typedefs().code == gdb.TYPE_CODE_VOID:
+                cpu_type = self.cpu_state_type()
+                if cpu_type is None:
+                    return
+                value = value.cast(cpu_type)
+            if int(value) == 0:
+                return
+            snap.hints["vcpu"] = int(value.dereference()["cpu_index"])
+            snap.hints["vcpu_source"] = "debug info (%s)" % function
+        except (gdb.error, ValueError, RuntimeError):
+            return  # no debug info for this frame, or no such argument
+
+    def cpu_state_type(self):
+        if not self.cpu_type_looked_up:
+            self.cpu_type_looked_up = True
+            try:
+                self.cpu_type = gdb.lookup_type("CPUState").pointer()
+            except gdb.error:
+                self.cpu_type = None
+        return self.cpu_type
+
+
+class _KeepSelection:
+    """Restore the selected thread and frame, as the user had them."""
+
+    def __enter__(self) -> "_KeepSelection":
+        self.thread = gdb.selected_thread()
+        self.level = None
+        if self.thread is not None and self.thread.is_valid() and not self.thread.is_running():
+            try:
+                frame = gdb.selected_frame()
+                self.level = frame.level() if hasattr(frame, "level") else _level_of(frame)
+            except gdb.error:
+                self.level = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is None or not self.thread.is_valid():
+            return
+        self.thread.switch()
+        if self.level:
+            frame = gdb.newest_frame()
+            for _ in range(self.level):
+                older = frame.older()
+                if older is None:
+                    break
+                frame = older
+            frame.select()
+
+
+def _level_of(frame: "gdb.Frame") -> int:
+    level = 0
+    while frame.newer() is not None:
+        frame = frame.newer()
+        level += 1
+    return level
+
+
+def read_snapshots(max_frames: int = 64, want_lines: bool = False,
+                   os_names: Optional[Dict[Tuple[int, int], str]] = None) -> Tuple[List[ThreadSnapshot], int]:
+    """Every thread of the selected inferior, by gdb number, and the process id (0 if none)."""
+    inferior = gdb.selected_inferior()
+    threads = [t for t in inferior.threads() if t.is_valid() and not t.is_exited()]
+    if not threads:
+        raise NoProcess("no process: run QEMU, attach to it (gdb -p PID) or load a core file first")
+    threads.sort(key=lambda t: t.num)
+    reader = _Reader(inferior, max_frames, want_lines, os_names or {})
+    current = gdb.selected_thread()
+    snapshots = []
+    with _KeepSelection():
+        for thread in threads:
+            snap = reader.snapshot(thread)
+            snap.current = current is not None and thread.num == current.num
+            snapshots.append(snap)
+    return snapshots, inferior.pid

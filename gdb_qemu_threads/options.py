@@ -1,0 +1,84 @@
+"""The options of `qemu-threads`, shared by the gdb command and the offline command line.
+
+argparse would exit the process (and gdb with it) on --help or a bad option; this parser
+raises UsageError instead, carrying the one line to show.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import List, Optional, Sequence
+
+from .model import ROLES, STATES
+
+
+class UsageError(Exception):
+    """A bad option: str() is one line. `help_text` is set when --help was asked for."""
+
+    def __init__(self, message: str, help_text: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.help_text = help_text
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError("%s: %s (see `%s --help`)" % (self.prog, message, self.prog))
+
+    def exit(self, status: int = 0, message: Optional[str] = None) -> None:  # type: ignore[override]
+        raise UsageError(message or "", help_text=self.format_help())
+
+    def print_help(self, file: object = None) -> None:  # --help: let the caller print it
+        raise UsageError("", help_text=self.format_help())
+
+
+def _csv(choices: Sequence[str], what: str):
+    def parse(text: str) -> List[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        bad = [item for item in items if item not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError("unknown %s %s (one of: %s)"
+                                             % (what, ", ".join(bad), ", ".join(choices)))
+        return items
+    return parse
+
+
+DESCRIPTION = """\
+Print every thread with its role in QEMU (main loop, vCPU, iothread, thread-pool worker,
+call_rcu, migration, VNC, GLib/GTK, PulseAudio, other libraries, kernel workers), its vCPU
+index and accelerator or iothread id, what it is doing now (guest, idle, lock, io, running),
+and the evidence that decided it. A role followed by "?" rests on weak evidence."""
+
+
+def add_view_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("threads", nargs="*", metavar="THREAD",
+                        help="only these threads (gdb thread numbers, or LWPs as lwp:N)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document and nothing else")
+    parser.add_argument("-r", "--role", action="append", default=[], type=_csv(ROLES, "role"),
+                        metavar="ROLE[,ROLE]", help="only threads of these roles (%s)" % ", ".join(ROLES))
+    parser.add_argument("-s", "--state", action="append", default=[], type=_csv(STATES, "state"),
+                        metavar="STATE[,STATE]", help="only threads in these states (%s)" % ", ".join(STATES))
+    parser.add_argument("-g", "--group", action="store_true",
+                        help="one row per group of threads with identical stacks")
+    parser.add_argument("-b", "--bt", action="store_true", help="each thread's backtrace under its row")
+    parser.add_argument("--color", choices=("auto", "on", "off"), default=None,
+                        help="colour the table (default: the `qemu-threads color` setting, "
+                             "which follows gdb's `style enabled`)")
+
+
+def make_parser(prog: str = "qemu-threads") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=DESCRIPTION, add_help=True,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_view_options(parser)
+    return parser
+
+
+def flat(lists: Sequence[Sequence[str]]) -> List[str]:
+    return [item for items in lists for item in items]
+
+
+def option_words(parser: argparse.ArgumentParser) -> List[str]:
+    """Every option string, for TAB completion."""
+    words: List[str] = []
+    for action in parser._actions:  # argparse has no public accessor
+        words += [s for s in action.option_strings if s.startswith("--")]
+    return sorted(words)

@@ -1,0 +1,372 @@
+"""The signature table: what decides each thread's role, as data.
+
+Each signature names a role and the evidence that decides it:
+  entries    the thread's own function, found just above the thread-start wrapper
+  frames     a distinctive function anywhere on the stack (the outermost match wins)
+  names      thread-name regexes; named groups `vcpu` and `iothread` give the index or id
+  libraries  regexes on a frame's shared-object basename (static functions show as ??)
+  after_anon a function that, in a stripped build, follows only anonymous (??) frames of the
+             executable: weak evidence, so a match is reported with low confidence
+Version ranges and files come from QEMU's sources (2.12 to 10.2; see QEMU-THREADS.md in the
+design notes). A user file in the same shape (JSON: a list of objects with these keys) adds
+to the table or replaces entries by `id`; see `load_user_signatures`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+
+from .model import ACCELS, ROLES
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    role: str
+    detail: str                      # may use {vcpu}, {accel_name}, {iothread}, {name}
+    accel: Optional[str] = None
+    entries: Tuple[str, ...] = ()
+    frames: Tuple[str, ...] = ()
+    names: Tuple[str, ...] = ()
+    libraries: Tuple[str, ...] = ()
+    after_anon: Tuple[str, ...] = ()
+    versions: str = ""               # which QEMU versions the evidence holds for, and where it is
+    qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
+
+
+def _sig(id: str, role: str, detail: str, **kw: object) -> Signature:
+    for key in ("entries", "frames", "names", "libraries", "after_anon"):
+        if key in kw:
+            kw[key] = tuple(kw[key])  # type: ignore[arg-type]
+    return Signature(id, role, detail, **kw)  # type: ignore[arg-type]
+
+
+_VCPU_NAME = r"^CPU (?P<vcpu>\d+)/%s$"
+
+BUILTIN: Tuple[Signature, ...] = (
+    # -- main thread ------------------------------------------------------------------
+    _sig("main-loop", "main-loop", "main loop",
+         entries=["main_loop", "qemu_main_loop", "qemu_default_main", "call_qemu_main"],
+         frames=["main_loop_wait", "os_host_main_loop_wait"],
+         names=[r"^main$", r"^qemu_main$"],
+         versions="main_loop (vl.c) <=4.2; qemu_main_loop (softmmu/vl.c 5.x, softmmu/runstate.c "
+                  "6.x-8.1, system/runstate.c 8.2+); qemu_default_main (softmmu/main.c 7.2+, the "
+                  "tail call hides main); call_qemu_main (ui/cocoa.m 4.0-9.2); 'main' name 11.0+"),
+    # -- vCPUs ------------------------------------------------------------------------
+    _sig("vcpu-kvm", "vcpu", "vCPU {vcpu} (KVM)", accel="kvm",
+         entries=["qemu_kvm_cpu_thread_fn", "kvm_vcpu_thread_fn"],
+         frames=["kvm_cpu_exec", "kvm_vcpu_ioctl"],
+         names=[_VCPU_NAME % "KVM"],
+         versions="qemu_kvm_cpu_thread_fn (cpus.c) <=5.0; kvm_vcpu_thread_fn "
+                  "(accel/kvm/kvm-cpus.c 5.2, kvm-accel-ops.c 6.x+); 'CPU %d/KVM' 2.0+"),
+    _sig("vcpu-tcg-rr", "vcpu", "all vCPUs (TCG round-robin)", accel="tcg",
+         entries=["qemu_tcg_rr_cpu_thread_fn", "tcg_rr_cpu_thread_fn", "rr_cpu_thread_fn"],
+         frames=["qemu_tcg_rr_wait_io_event", "rr_wait_io_event"],
+         names=[r"^ALL CPUs/TCG$"],
+         versions="qemu_tcg_rr_cpu_thread_fn (cpus.c) 2.9-5.1; tcg_rr_cpu_thread_fn "
+                  "(accel/tcg/tcg-cpus.c) 5.2; rr_cpu_thread_fn (tcg-accel-ops-rr.c) 6.x+; "
+                  "'ALL CPUs/TCG' 2.9+"),
+    _sig("vcpu-tcg", "vcpu", "vCPU {vcpu} (TCG)", accel="tcg",
+         entries=["qemu_tcg_cpu_thread_fn", "tcg_cpu_thread_fn", "mttcg_cpu_thread_fn"],
+         frames=["tcg_cpu_exec", "cpu_exec", "cpu_exec_setjmp", "cpu_exec_loop", "cpu_tb_exec",
+                 "code_gen_buffer"],
+         names=[_VCPU_NAME % "TCG"],
+         libraries=[r"^accel-tcg-[\w-]+\.so$"],
+         versions="qemu_tcg_cpu_thread_fn (cpus.c) <=5.1; tcg_cpu_thread_fn "
+                  "(accel/tcg/tcg-cpus.c) 5.2; mttcg_cpu_thread_fn (tcg-accel-ops-mttcg.c) 6.x+; "
+                  "accel-tcg-<target>.so module 6.x+ in modular builds"),
+    _sig("vcpu-hvf", "vcpu", "vCPU {vcpu} (HVF)", accel="hvf",
+         entries=["qemu_hvf_cpu_thread_fn", "hvf_cpu_thread_fn"],
+         frames=["hvf_vcpu_exec", "hvf_arch_vcpu_exec", "hv_vcpu_run", "hv_vcpu_run_until"],
+         names=[_VCPU_NAME % "HVF"],
+         versions="qemu_hvf_cpu_thread_fn (cpus.c) 2.12-5.0; hvf_cpu_thread_fn 5.2+"),
+    _sig("vcpu-whpx", "vcpu", "vCPU {vcpu} (WHPX)", accel="whpx",
+         entries=["qemu_whpx_cpu_thread_fn", "whpx_cpu_thread_fn"],
+         frames=["whpx_vcpu_exec", "whpx_vcpu_run", "WHvRunVirtualProcessor"],
+         names=[_VCPU_NAME % "WHPX"],
+         versions="qemu_whpx_cpu_thread_fn (cpus.c) 2.12-5.0; whpx_cpu_thread_fn 5.2+"),
+    _sig("vcpu-nvmm", "vcpu", "vCPU {vcpu} (NVMM)", accel="nvmm",
+         entries=["qemu_nvmm_cpu_thread_fn"],
+         frames=["nvmm_vcpu_exec", "nvmm_vcpu_loop"],
+         names=[_VCPU_NAME % "NVMM"],
+         versions="qemu_nvmm_cpu_thread_fn (target/i386/nvmm/nvmm-accel-ops.c) 6.x+"),
+    _sig("vcpu-hax", "vcpu", "vCPU {vcpu} (HAX)", accel="hax",
+         entries=["qemu_hax_cpu_thread_fn", "hax_cpu_thread_fn"],
+         frames=["hax_smp_cpu_exec", "hax_vcpu_hax_exec"],
+         names=[_VCPU_NAME % "HAX"],
+         versions="qemu_hax_cpu_thread_fn (cpus.c) <=5.0; hax_cpu_thread_fn 5.2-8.1; removed in 8.2"),
+    _sig("vcpu-mshv", "vcpu", "vCPU {vcpu} (MSHV)", accel="mshv",
+         entries=["mshv_vcpu_thread"],
+         frames=["mshv_cpu_exec", "mshv_run_vcpu"],
+         names=[_VCPU_NAME % "MSHV"],
+         versions="mshv_vcpu_thread (accel/mshv/mshv-all.c) 10.2+"),
+    _sig("vcpu-dummy", "vcpu", "vCPU {vcpu} (no accelerator: qtest/Xen)",
+         entries=["qemu_dummy_cpu_thread_fn", "dummy_cpu_thread_fn"],
+         names=[_VCPU_NAME % "DUMMY"],
+         versions="qemu_dummy_cpu_thread_fn (cpus.c) <=5.0; dummy_cpu_thread_fn "
+                  "(accel/dummy-cpus.c) 5.2+; used by qtest and Xen"),
+    _sig("vcpu-any", "vcpu", "vCPU {vcpu}",
+         frames=["qemu_wait_io_event", "qemu_process_cpu_events", "qemu_wait_io_event_common",
+                 "qemu_process_cpu_events_common"],
+         versions="qemu_wait_io_event (cpus.c, softmmu/cpus.c, system/cpus.c) <=10.0; "
+                  "qemu_process_cpu_events 10.2; called by every accelerator's vCPU loop"),
+    # -- event loops and helpers ------------------------------------------------------
+    _sig("mon-iothread", "iothread", "monitor iothread",
+         names=[r"^IO (?P<iothread>mon_iothread)$"],
+         versions="'IO mon_iothread' (monitor/monitor.c) 2.12+, for QMP on sockets 3.1+"),
+    _sig("iothread", "iothread", "iothread {iothread}",
+         entries=["iothread_run"],
+         frames=["aio_poll", "fdmon_poll_wait", "fdmon_epoll_wait", "fdmon_io_uring_wait",
+                 "aio_epoll", "run_poll_handlers"],
+         names=[r"^IO (?P<iothread>.+)$", r"^iothread$"],
+         after_anon=["g_main_loop_run"],
+         versions="iothread_run (iothread.c) all; 'IO %s' 2.5+ ('iothread' <=2.4); ids over 12 "
+                  "characters leave it unnamed; aio_poll/fdmon_* (util/aio-posix.c, "
+                  "util/fdmon-*.c) 5.0+, aio_epoll <=4.2"),
+    _sig("worker", "worker", "thread-pool worker",
+         entries=["worker_thread"],
+         frames=["handle_aiocb_rw", "handle_aiocb_flush", "handle_aiocb_ioctl",
+                 "handle_aiocb_discard", "handle_aiocb_write_zeroes", "handle_aiocb_copy_range",
+                 "handle_aiocb_truncate", "aio_worker"],
+         names=[r"^worker$"],
+         after_anon=["qemu_cond_timedwait_impl", "qemu_sem_timedwait"],
+         versions="worker_thread (util/thread-pool.c) all; idle in qemu_sem_timedwait <=6.2, "
+                  "qemu_cond_timedwait_impl 7.2+; handle_aiocb_* (block/file-posix.c)"),
+    _sig("call-rcu", "call-rcu", "RCU reclamation",
+         entries=["call_rcu_thread"],
+         names=[r"^call_rcu$"],
+         after_anon=["qemu_event_wait"],
+         versions="call_rcu_thread (util/rcu.c) all; created by a constructor, so unnamed "
+                  "(process name) up to 10.2 unless -daemonize; 'call_rcu' 11.0+"),
+    _sig("vnc-worker", "vnc-worker", "VNC encoding worker",
+         entries=["vnc_worker_thread", "vnc_worker_thread_loop"],
+         names=[r"^vnc_worker$"],
+         versions="vnc_worker_thread (ui/vnc-jobs.c) all; 'vnc_worker'"),
+    # -- migration --------------------------------------------------------------------
+    _sig("migration", "migration", "migration (source)",
+         entries=["migration_thread", "bg_migration_thread"],
+         frames=["migration_iteration_run", "migration_completion"],
+         names=[r"^migration$", r"^live_migration$", r"^mig/src/main$", r"^bg_snapshot$",
+                r"^mig/snapshot$"],
+         versions="migration_thread (migration/migration.c); 'migration' <=2.8, "
+                  "'live_migration' 2.9-9.0, 'mig/src/main' 9.1+"),
+    _sig("migration-return-path", "migration-return-path", "migration return path",
+         entries=["source_return_path_thread"],
+         names=[r"^return path$", r"^mig/src/rp-thr$", r"^mig/src/return$"],
+         versions="source_return_path_thread; 'return path' <=9.0, 'mig/src/rp-thr' 9.1, "
+                  "'mig/src/return' 9.2+"),
+    _sig("multifd-send", "multifd-send", "multifd send channel",
+         entries=["multifd_send_thread", "multifd_tls_handshake_thread"],
+         names=[r"^multifdsend_\d+$", r"^mig/src/send_\d+$", r"^mig/src/tls$"],
+         versions="multifd_send_thread (migration/ram.c <=4.2, multifd.c 5.0+); "
+                  "'multifdsend_%d' 2.12-9.0, 'mig/src/send_%d' 9.1+"),
+    _sig("multifd-recv", "multifd-recv", "multifd receive channel",
+         entries=["multifd_recv_thread"],
+         names=[r"^multifdrecv_\d+$", r"^mig/dst/recv_\d+$"],
+         versions="multifd_recv_thread; 'multifdrecv_%d' 2.12-9.0, 'mig/dst/recv_%d' 9.1+"),
+    _sig("postcopy", "postcopy", "postcopy (destination)",
+         entries=["postcopy_ram_fault_thread", "postcopy_preempt_thread",
+                  "postcopy_ram_listen_thread", "postcopy_listen_thread"],
+         names=[r"^postcopy/(fault|listen)$", r"^fault-(default|fast)$",
+                r"^mig/dst/(fault|preempt|listen)$"],
+         versions="postcopy_ram_fault_thread, postcopy_preempt_thread 7.x+, "
+                  "postcopy_ram_listen_thread <=10.0 / postcopy_listen_thread 10.2"),
+    # -- other threads QEMU creates ---------------------------------------------------
+    _sig("qemu-other", "qemu-other", "{what}",
+         entries=["thread_context_run", "do_touch_pages", "do_madv_populate_write_pages",
+                  "sigwait_compat", "dump_thread", "qio_task_thread_worker",
+                  "connect_thread_func", "kvm_dirty_ring_reaper_thread", "kvm_msr_energy_thread",
+                  "colo_process_incoming_thread", "do_data_compress", "do_data_decompress",
+                  "get_dirtyrate_thread", "vcpu_dirty_rate_stat_thread", "exit_with_parent_loop",
+                  "writeout_thread", "edu_fact_thread", "hpt_prepare_thread",
+                  "cryptodev_lkcf_worker", "gdbserver_accept_thread"],
+         names=[r"^TC .+$", r"^touch_pages$", r"^signalfd_compat$", r"^dump_thread$",
+                r"^io-task-worker$", r"^nbd-connect$", r"^kvm-reaper$", r"^kvm-msr$",
+                r"^COLO incoming$", r"^mig/dst/colo$", r"^(de)?compress$",
+                r"^get_dirtyrate$", r"^mig/dirtyrate$", r"^dirtyrate-stat$", r"^exit-parent$",
+                r"^trace-thread$", r"^edu$", r"^lkcf-worker$", r"^gdb-accept$", r"^pbkdf2$",
+                r"^async_cleanup$", r"^u2f-key$", r"^ccid/(event|apdu)$"],
+         versions="see QEMU-THREADS.md 2b-2d: thread-context 7.2+, touch_pages, io-task, "
+                  "kvm-reaper 6.x+, dirty-rate 5.2+, trace writer, device threads"),
+    # -- threads that libraries create -----------------------------------------------
+    _sig("gmain", "gmain", "GLib worker context", qemu=False,
+         entries=["glib_worker_main"],
+         names=[r"^gmain$"],
+         versions="glib: g_thread_new(\"gmain\", glib_worker_main) (glib/gmain.c)"),
+    _sig("gdbus", "gdbus", "GDBus worker", qemu=False,
+         entries=["gdbus_shared_thread_func"],
+         names=[r"^gdbus$"],
+         libraries=[r"^libgio-2\.0\.so"],
+         versions="gio: g_thread_new(\"gdbus\", gdbus_shared_thread_func) (gio/gdbusprivate.c)"),
+    _sig("glib-pool", "glib-pool", "GLib thread pool", qemu=False,
+         entries=["g_thread_pool_thread_proxy", "g_thread_pool_spawn_thread"],
+         frames=["g_thread_pool_wait_for_new_task"],
+         names=[r"^pool-.*$", r"^pool-spawner$"],
+         versions="glib/gthreadpool.c; names 'pool-<prgname>' (glib <=2.74), 'pool-%d' (2.84)"),
+    _sig("pulseaudio", "pulseaudio", "PulseAudio threaded-ml", qemu=False,
+         frames=["pa_mainloop_run", "pa_mainloop_iterate", "pa_mainloop_poll"],
+         names=[r"^threaded-ml$"],
+         libraries=[r"^libpulse\.so", r"^libpulsecommon-"],
+         versions="pa_threaded_mainloop (src/pulse/thread-mainloop.c), -audiodev pa"),
+    _sig("spice", "library", "SPICE worker", qemu=False,
+         entries=["red_worker_main"],
+         names=[r"^SPICE Worker$"],
+         libraries=[r"^libspice-server\.so"],
+         versions="spice-server red_worker_main, named 'SPICE Worker'"),
+    _sig("sdl", "library", "SDL", qemu=False,
+         names=[r"^SDLAudio[PC]\d+$", r"^SDLTimer$", r"^SDLHotplugALSA$", r"^PulseHotplug$"],
+         libraries=[r"^libSDL2"],
+         versions="SDL2 audio/timer threads, -display sdl or -audiodev sdl"),
+    _sig("pipewire", "library", "PipeWire", qemu=False,
+         frames=["pw_thread_loop_start"],
+         names=[r"^pw-.*$", r"^data-loop.*$"],
+         libraries=[r"^libpipewire-"],
+         versions="pw_thread_loop_new (audio/pwaudio.c) 8.1+"),
+    _sig("jack", "library", "JACK client", qemu=False,
+         names=[r"^jack-client$"],
+         libraries=[r"^libjack\.so"],
+         versions="jack-client threads (audio/jackaudio.c) 5.2+"),
+    _sig("libusb", "library", "libusb event thread", qemu=False,
+         libraries=[r"^libusb-1\.0\.so"],
+         versions="libusb event handling (hw/usb/host-libusb.c)"),
+    _sig("dconf", "library", "dconf worker", qemu=False,
+         entries=["dconf_gdbus_worker_thread"],
+         names=[r"^dconf worker$"],
+         libraries=[r"^libdconf"],
+         versions="dconf gdbus/dconf-gdbus-thread.c"),
+    _sig("mesa", "library", "Mesa/GL", qemu=False,
+         names=[r"^llvmpipe-\d+$", r"^gallium_drv", r"^disk\$\d+$"],
+         libraries=[r"^libLLVM", r"_dri\.so$", r"^libgallium"],
+         versions="Mesa threads, -display gtk,gl=on or virtio-gpu-gl"),
+    # -- kernel threads inside the process -------------------------------------------
+    _sig("kernel-worker", "kernel-worker", "kernel worker ({name})", qemu=False,
+         names=[r"^kvm-nx-lpage-re", r"^kvm-pit/\d+$", r"^vhost-\d+$", r"^iou-wrk-\d+$",
+                r"^iou-sqp-\d+$"],
+         versions="Linux user workers that join the thread group: kvm-nx-lpage-recovery, "
+                  "vhost (6.4+), io_uring iou-wrk/iou-sqp"),
+)
+
+# Functions that start threads; the thread's own function sits just above them.
+START_FUNCTIONS = frozenset([
+    "clone", "clone3", "__clone", "__clone3", "__clone_internal", "start_thread",
+    "__start_thread", "thread_start", "qemu_thread_start", "g_thread_proxy", "win32_start_routine",
+    "_start", "__libc_start_main", "__libc_start_call_main", "__libc_start_main_impl",
+    "__libc_start_main_alias_2", "internal_thread_func",
+])
+
+# Functions of the main thread: its "entry" is what main calls.
+MAIN_FUNCTIONS = frozenset(["main"])
+
+
+def _check(sig: Signature) -> None:
+    if sig.role not in ROLES:
+        raise ValueError("signature %s: unknown role %r" % (sig.id, sig.role))
+    if sig.accel is not None and sig.accel not in ACCELS:
+        raise ValueError("signature %s: unknown accelerator %r" % (sig.id, sig.accel))
+
+
+class SignatureTable:
+    """The signatures, indexed for lookups by function name, thread name and library."""
+
+    def __init__(self, signatures: Iterable[Signature]) -> None:
+        self.signatures: List[Signature] = []
+        by_id: Dict[str, int] = {}
+        for sig in signatures:
+            _check(sig)
+            if sig.id in by_id:  # a later entry with the same id replaces the earlier one
+                self.signatures[by_id[sig.id]] = sig
+            else:
+                by_id[sig.id] = len(self.signatures)
+                self.signatures.append(sig)
+        self.entry: Dict[str, Signature] = {}
+        self.frame: Dict[str, Signature] = {}
+        self.after_anon: Dict[str, Signature] = {}
+        self.names: List[Tuple[Pattern[str], Signature]] = []
+        self.libraries: List[Tuple[Pattern[str], Signature]] = []
+        for sig in self.signatures:
+            for fn in sig.entries:
+                self.entry.setdefault(fn, sig)
+            for fn in sig.frames:
+                self.frame.setdefault(fn, sig)
+            for fn in sig.after_anon:
+                self.after_anon.setdefault(fn, sig)
+            self.names += [(re.compile(rx), sig) for rx in sig.names]
+            self.libraries += [(re.compile(rx), sig) for rx in sig.libraries]
+        self._library_cache: Dict[str, Optional[Signature]] = {}
+
+    def by_name(self, thread_name: Optional[str]) -> Optional[Tuple[Signature, Dict[str, str]]]:
+        if not thread_name:
+            return None
+        for rx, sig in self.names:
+            m = rx.match(thread_name)
+            if m:
+                return sig, {k: v for k, v in m.groupdict().items() if v is not None}
+        return None
+
+    def by_library(self, path: Optional[str]) -> Optional[Signature]:
+        if not path:
+            return None
+        if path not in self._library_cache:
+            base = path.rsplit("/", 1)[-1]
+            self._library_cache[path] = next((sig for rx, sig in self.libraries if rx.search(base)),
+                                             None)
+        return self._library_cache[path]
+
+
+def signature_from_dict(data: dict) -> Signature:
+    known = set(Signature.__dataclass_fields__)  # type: ignore[attr-defined]
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError("unknown key(s) %s" % ", ".join(sorted(unknown)))
+    for key in ("id", "role", "detail"):
+        if not isinstance(data.get(key), str):
+            raise ValueError("%r must be a string" % key)
+    sig = _sig(**data)
+    _check(sig)
+    for rx in sig.names + sig.libraries:
+        re.compile(rx)
+    return sig
+
+
+def load_user_signatures(path: str) -> List[Signature]:
+    """Signatures from a JSON file: a list of objects with Signature's keys."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as err:
+        raise ValueError("cannot read signatures from %s: %s" % (path, err))
+    if not isinstance(data, list):
+        raise ValueError("%s: expected a JSON list of signatures" % path)
+    result = []
+    for index, item in enumerate(data):
+        try:
+            if not isinstance(item, dict):
+                raise ValueError("expected an object")
+            result.append(signature_from_dict(item))
+        except (TypeError, ValueError, re.error) as err:
+            raise ValueError("%s: signature %d: %s" % (path, index + 1, err))
+    return result
+
+
+def make_table(user_files: Sequence[str] = ()) -> SignatureTable:
+    sigs: List[Signature] = list(BUILTIN)
+    for path in user_files:
+        sigs += load_user_signatures(path)
+    return SignatureTable(sigs)
+
+
+DEFAULT_TABLE = SignatureTable(BUILTIN)
+
+
+# With debug info, these functions' CPUState argument gives the vCPU index (`cpu_index`).
+# `arg` is the thread function's void * argument, which QEMU passes a CPUState in.
+CPU_INDEX_PROBES: Dict[str, str] = {
+    "kvm_vcpu_thread_fn": "arg", "qemu_kvm_cpu_thread_fn": "arg", "mttcg_cpu_thread_fn": "arg",
+    "tcg_cpu_thread_fn": "arg", "qemu_tcg_cpu_thread_fn": "arg", "hvf_cpu_thread_fn": "arg",
+    "qemu_hvf_cpu_thread_fn": "arg", "whpx_cpu_thread_fn": "arg", "qemu_whpx_cpu_thread_fn": "arg",
+    "qemu_nvmm_cpu_thread_fn": "arg", "hax_cpu_thread_fn": "arg", "qemu_hax_cpu_thread_fn": "arg",
+    "dummy_cpu_thread_fn": "arg", "qemu_dummy_cpu_thread_fn": "arg", "mshv_vcpu_thread": "arg",
+    "kvm_cpu_exec": "cpu", "qemu_wait_io_event": "cpu", "qemu_process_cpu_events": "cpu",
+}
