@@ -147,13 +147,9 @@ def _decide(snap: ThreadSnapshot, table: SignatureTable) -> Optional[Match]:
     by_name = match_name(snap.name, table)
     if by_frames and by_name:
         if by_name.sig.role == by_frames.sig.role:
-            # Frames decide; the name adds the index or id, and the more precise signature
-            # (a named accelerator, the monitor iothread) wins over a generic one.
-            sig = by_name.sig if (by_name.sig.accel and not by_frames.sig.accel) or \
-                by_name.sig.id == "mon-iothread" else by_frames.sig
-            if by_frames.sig.accel and by_name.sig.accel and by_frames.sig.accel != by_name.sig.accel:
-                sig = by_name.sig
-            return Match(sig, by_frames.how, "%s, %s" % (by_frames.evidence, by_name.evidence),
+            # Frames decide the role; the name is the more precise signature within it (an
+            # accelerator, round-robin TCG, the monitor iothread) and gives index or id.
+            return Match(by_name.sig, by_frames.how, "%s, %s" % (by_frames.evidence, by_name.evidence),
                          HIGH, by_name.groups)
         return Match(by_frames.sig, by_frames.how,
                      "%s (name '%s' says %s)" % (by_frames.evidence, snap.name, by_name.sig.role),
@@ -178,7 +174,7 @@ def _format_detail(sig: Signature, vcpu: Optional[int], vcpu_guessed: bool, acce
             return "monitor iothread"
         return "iothread %s" % iothread if iothread else "iothread"
     what = snap.name if match.how == "name" else match.evidence.replace("thread function ", "")
-    return sig.detail.format(name=snap.name or "?", what=what)
+    return sig.detail.format(name=snap.name or "no user-space stack", what=what)
 
 
 def classify(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable] = None,

@@ -19,7 +19,7 @@ class UsageError(Exception):
         self.help_text = help_text
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError("%s: %s (see `%s --help`)" % (self.prog, message, self.prog))
 
@@ -66,7 +66,7 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser(prog: str = "qemu-threads") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description=DESCRIPTION, add_help=True,
+    parser = Parser(prog=prog, description=DESCRIPTION, add_help=True,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_view_options(parser)
     return parser

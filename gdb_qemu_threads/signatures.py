@@ -143,6 +143,7 @@ BUILTIN: Tuple[Signature, ...] = (
     _sig("vnc-worker", "vnc-worker", "VNC encoding worker",
          entries=["vnc_worker_thread", "vnc_worker_thread_loop"],
          names=[r"^vnc_worker$"],
+         after_anon=["qemu_cond_wait_impl"],
          versions="vnc_worker_thread (ui/vnc-jobs.c) all; 'vnc_worker'"),
     # -- migration --------------------------------------------------------------------
     _sig("migration", "migration", "migration (source)",
