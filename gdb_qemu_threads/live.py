@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
 from .model import Frame, ThreadSnapshot
-from .signatures import CPU_INDEX_PROBES
-from .states import canonical
+from .signatures import CPU_INDEX_PROBES, START_FUNCTIONS
+from .states import canonical, is_context_frame
 
 KVM_RUN = 0xAE80
 _KVM_VCPU_FD = re.compile(r"^anon_inode:kvm-vcpu:(\d+)$")
@@ -54,9 +54,11 @@ def _arg_registers() -> Optional[Tuple[str, str]]:
 
 class _Reader:
     def __init__(self, inferior: "gdb.Inferior", max_frames: int, want_lines: bool,
-                 os_names: Dict[Tuple[int, int], str]) -> None:
+                 os_names: Dict[Tuple[int, int], str],
+                 named_decides: Optional[Callable[[Optional[str]], bool]]) -> None:
         self.inferior = inferior
         self.max_frames = max_frames
+        self.named_decides = named_decides
         self.want_lines = want_lines
         self.os_names = os_names
         self.local = _is_local_live(inferior)
@@ -87,42 +89,55 @@ class _Reader:
             snap.complete = False
             return snap
         thread.switch()
-        self.walk(snap)
+        shallow = bool(self.named_decides and self.named_decides(snap.name))
+        self.walk(snap, shallow)
         return snap
 
-    def walk(self, snap: ThreadSnapshot) -> None:
+    def walk(self, snap: ThreadSnapshot, shallow: bool) -> None:
+        """Unwind to the thread-start plumbing, or, when `shallow`, only to the first frame
+        of the program's own code (enough for the state; the name already gave the role)."""
         frames: List[Frame] = []
         try:
             frame = gdb.newest_frame()
+            last = frame
             while frame is not None and len(frames) < self.max_frames:
                 frames.append(self.frame(frame, snap, len(frames)))
-                frame = frame.older()
+                if frames[-1].function in START_FUNCTIONS:
+                    frame = None  # outer frames are the thread-start plumbing: nothing to learn
+                    break
+                last, frame = frame, frame.older()
+                if shallow and is_context_frame(frames[-1]):
+                    break
             snap.complete = frame is None
-            if frame is None and frames:
-                self.note_stop(snap, frames)
+            if frame is None:
+                self.note_stop(snap, last)
         except gdb.error as err:  # gdb.MemoryError is a gdb.error
             snap.unreadable = "Backtrace stopped: %s" % err
             snap.complete = False
         snap.frames = frames
 
-    def note_stop(self, snap: ThreadSnapshot, frames: List[Frame]) -> None:
+    @staticmethod
+    def note_stop(snap: ThreadSnapshot, last: "gdb.Frame") -> None:
         """Say why unwinding stopped, where it was not at the outermost frame."""
         try:
-            last = gdb.newest_frame()
-            for _ in range(len(frames) - 1):
-                last = last.older()
             reason = last.unwind_stop_reason()
-        except (gdb.error, AttributeError):
+        except gdb.error:
             return
         if reason not in (gdb.FRAME_UNWIND_NO_REASON, gdb.FRAME_UNWIND_OUTERMOST):
             snap.unreadable = "Backtrace stopped: %s" % gdb.frame_stop_reason_string(reason)
 
     def frame(self, frame: "gdb.Frame", snap: ThreadSnapshot, level: int) -> Frame:
-        pc = frame.pc()
+        # Each gdb.Frame method re-finds the frame from the newest one, so ask only what
+        # is needed: the name always; pc and library where the name is missing (they decide
+        # ?? frames) or where a backtrace is shown.
         name = frame.name()
-        inlined = frame.type() == gdb.INLINE_FRAME
-        file = line = None
+        pc = library = file = line = None
+        inlined = False
+        if name is None or self.want_lines:
+            pc = frame.pc()
+            library = self.library(pc)
         if self.want_lines:
+            inlined = frame.type() == gdb.INLINE_FRAME
             sal = frame.find_sal()
             if sal.symtab is not None:
                 file, line = sal.symtab.filename, sal.line or None
@@ -130,8 +145,7 @@ class _Reader:
             self.kvm_vcpu_from_fd(frame, snap)
         if name in CPU_INDEX_PROBES and "vcpu" not in snap.hints:
             self.cpu_index_from_debug_info(frame, name, snap)
-        return Frame(function=name, library=self.library(pc), pc=pc, file=file, line=line,
-                     inlined=inlined)
+        return Frame(function=name, library=library, pc=pc, file=file, line=line, inlined=inlined)
 
     def kvm_vcpu_from_fd(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
         """A thread inside ioctl(fd, KVM_RUN): /proc names the fd `kvm-vcpu:N`."""
@@ -214,14 +228,19 @@ def _level_of(frame: "gdb.Frame") -> int:
 
 
 def read_snapshots(max_frames: int = 64, want_lines: bool = False,
-                   os_names: Optional[Dict[Tuple[int, int], str]] = None) -> Tuple[List[ThreadSnapshot], int]:
-    """Every thread of the selected inferior, by gdb number, and the process id (0 if none)."""
+                   os_names: Optional[Dict[Tuple[int, int], str]] = None,
+                   named_decides: Optional[Callable[[Optional[str]], bool]] = None,
+                   ) -> Tuple[List[ThreadSnapshot], int]:
+    """Every thread of the selected inferior, by gdb number, and the process id (0 if none).
+
+    named_decides(name) says that a thread's name alone decides its role: such threads are
+    unwound only as deep as their state needs."""
     inferior = gdb.selected_inferior()
     threads = [t for t in inferior.threads() if t.is_valid() and not t.is_exited()]
     if not threads:
         raise NoProcess("no process: run QEMU, attach to it (gdb -p PID) or load a core file first")
     threads.sort(key=lambda t: t.num)
-    reader = _Reader(inferior, max_frames, want_lines, os_names or {})
+    reader = _Reader(inferior, max_frames, want_lines, os_names or {}, named_decides)
     current = gdb.selected_thread()
     snapshots = []
     with _KeepSelection():

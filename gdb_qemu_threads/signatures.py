@@ -296,15 +296,20 @@ class SignatureTable:
             self.names += [(re.compile(rx), sig) for rx in sig.names]
             self.libraries += [(re.compile(rx), sig) for rx in sig.libraries]
         self._library_cache: Dict[str, Optional[Signature]] = {}
+        self._name_cache: Dict[str, Optional[Tuple[Signature, Dict[str, str]]]] = {}
 
     def by_name(self, thread_name: Optional[str]) -> Optional[Tuple[Signature, Dict[str, str]]]:
         if not thread_name:
             return None
-        for rx, sig in self.names:
-            m = rx.match(thread_name)
-            if m:
-                return sig, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        if thread_name not in self._name_cache:  # thousands of threads share a few names
+            found = None
+            for rx, sig in self.names:
+                m = rx.match(thread_name)
+                if m:
+                    found = sig, {k: v for k, v in m.groupdict().items() if v is not None}
+                    break
+            self._name_cache[thread_name] = found
+        return self._name_cache[thread_name]
 
     def by_library(self, path: Optional[str]) -> Optional[Signature]:
         if not path:

@@ -7,6 +7,7 @@ canonical form.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
 from .model import Frame
@@ -14,6 +15,7 @@ from .model import Frame
 _PREFIX = re.compile(r"^(?:_+(?:GI_+|libc_+)?)+")
 
 
+@lru_cache(maxsize=4096)
 def canonical(name: Optional[str]) -> str:
     """`__GI___poll` -> `poll`, `__libc_read` -> `read`, `___pthread_cond_wait` -> `pthread_cond_wait`."""
     if not name:
@@ -107,6 +109,16 @@ def _where(frames: Sequence[Frame], start: int) -> str:
             continue
         return frame.function
     return fallback
+
+
+def is_context_frame(frame: Frame) -> bool:
+    """A frame of the program's own code, past the C library and QEMU's thin wrappers.
+
+    The state is decided by the frames up to and including the first such frame, so a
+    reader that already knows the role (from the thread name) can stop unwinding there."""
+    name = canonical(frame.function)
+    return bool(frame.function) and name not in WRAPPERS and name not in _START \
+        and not name.startswith(("futex", "lll_"))
 
 
 def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:

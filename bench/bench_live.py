@@ -1,0 +1,131 @@
+"""Benchmark: `qemu-threads` against `thread apply all bt` on the same stop, cold caches.
+
+Two inferiors: a real QEMU with -smp 128 (TCG, one thread per vCPU, named as libvirt runs
+it), attached; and a fixture with 2,000 threads parked in QEMU-like stacks, once with QEMU's
+thread names and once unnamed (where every stack is read to its end). For each, one gdb session times both commands
+alternately (the frame and register caches flushed before each), keeps the best of five,
+and reads gdb's own memory growth across the qemu-threads runs. Target: ratio <= 0.5.
+
+    python bench/bench_live.py [--threads N] [--smp N] [--skip-qemu]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import cbuild  # noqa: E402
+from gdbrun import LOADER, PRELUDE, gdb_binary  # noqa: E402
+
+# Runs inside gdb: prints one JSON line with the timings.
+MEASURE = r'''
+import json, time, gdb
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+def timed(command):
+    gdb.execute("maint flush register-cache", to_string=True)  # cold frame cache
+    start = time.perf_counter()
+    gdb.execute(command, to_string=True)
+    return time.perf_counter() - start
+
+threads = len(gdb.selected_inferior().threads())
+bt, qt = [], []
+timed("thread apply all bt")  # load the symbols both commands need, once, outside the timing
+before = rss_kb()
+for _ in range(5):
+    bt.append(timed("thread apply all bt"))
+    qt.append(timed("qemu-threads"))
+after_bt_and_qt = rss_kb()
+for _ in range(3):
+    timed("qemu-threads")
+after = rss_kb()
+print("@@bench " + json.dumps({"threads": threads, "bt": min(bt), "qt": min(qt),
+                               "rss_before_kb": before, "rss_after_kb": after,
+                               "rss_growth_qt_only_kb": after - after_bt_and_qt}))
+'''
+
+
+def run_gdb(args, script_path):
+    argv = [gdb_binary(), "-nx", "-batch", "-q"]
+    for command in PRELUDE + ["source %s" % LOADER] + args + ["source %s" % script_path]:
+        argv += ["-ex", command]
+    return argv
+
+
+def measure(argv, timeout=900):
+    out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+    for line in out.stdout.splitlines():
+        if line.startswith("@@bench "):
+            return json.loads(line[len("@@bench "):])
+    raise SystemExit("benchmark run failed:\n" + out.stdout[-3000:])
+
+
+def report(label, r):
+    ratio = r["qt"] / r["bt"]
+    print("%-34s %5d threads  thread apply all bt %7.3f s  qemu-threads %7.3f s  ratio %.2f (target <= 0.5)"
+          % (label, r["threads"], r["bt"], r["qt"], ratio))
+    print("%-34s gdb RSS %d MB; growth over 3 more qemu-threads runs %+.1f MB"
+          % ("", r["rss_after_kb"] // 1024, r["rss_growth_qt_only_kb"] / 1024.0))
+
+
+def fixture(n, script, named):
+    binary = cbuild.build("many_threads.c", "nodebug")
+    argv = run_gdb(["break break_here", "run"], script) + ["--args", str(binary), str(n)]
+    label = "fixture, %d threads, %s" % (n, "named" if named else "unnamed")
+    report(label, measure(argv + (["named"] if named else [])))
+
+
+def qemu(smp, script, workdir):
+    qemu_bin = shutil.which("qemu-system-x86_64")
+    if not qemu_bin:
+        raise SystemExit("qemu-system-x86_64 is not installed (make install installs it)")
+    proc = subprocess.Popen([qemu_bin, "-M", "pc", "-m", "256", "-smp", str(smp), "-nodefaults",
+                             "-display", "none", "-accel", "tcg,thread=multi",
+                             "-name", "bench,debug-threads=on",
+                             "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % workdir],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while len(os.listdir("/proc/%d/task" % proc.pid)) < smp + 2 and time.time() < deadline:
+            time.sleep(0.2)
+        argv = run_gdb([], script) + ["-p", str(proc.pid)]
+        report("QEMU -smp %d (TCG), attached" % smp, measure(argv))
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2000)
+    parser.add_argument("--smp", type=int, default=128)
+    parser.add_argument("--skip-qemu", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        script = os.path.join(workdir, "measure.py")
+        with open(script, "w") as handle:
+            handle.write(MEASURE)
+        if not args.skip_qemu:
+            qemu(args.smp, script, workdir)
+        fixture(args.threads, script, named=True)
+        fixture(args.threads, script, named=False)
+
+
+if __name__ == "__main__":
+    main()
