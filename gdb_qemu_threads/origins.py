@@ -1,0 +1,684 @@
+"""`qemu-thread-origins`: record who created each thread, while the program runs.
+
+A Python breakpoint on clone3 and one on clone (internal: not in `info breakpoints`, no
+breakpoint numbers taken from the user) read the creating thread's backtrace and the clone
+arguments in `stop()` and return False, so the program never stops for the user. gdb's
+new-thread event then pairs the creation with the new LWP (see origins_store for how). All
+the bookkeeping lives in the pure origins_store; this file only talks to gdb.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import traceback
+from typing import Dict, List, Optional, Tuple
+
+import gdb  # type: ignore[import-not-found]
+
+from .model import Frame
+from .origins_store import (CLONE_FUNCTIONS, OriginRecord, OriginStore, SelectionError,
+                            format_backtraces, format_table, json_document, select, status_line)
+
+COMMAND = "qemu-thread-origins"
+DEFAULT_MAX_FRAMES = 48
+# The clone wrappers' arguments, by architecture: clone3(args, size) and
+# clone(fn, stack, flags, arg, parent_tid, tls, child_tid).
+_CLONE3_REGS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
+_CLONE_REGS = {"x86-64": ("rdx", "r8", "r9"), "aarch64": ("x2", "x4", "x5")}
+# struct clone_args (linux/sched.h): u64 flags, pidfd, child_tid, parent_tid, exit_signal,
+# stack, stack_size, tls, ...; 64 bytes up to tls (CLONE_ARGS_SIZE_VER0).
+_CLONE_ARGS = struct.Struct("<8Q")
+_TID = struct.Struct("<i")
+# Where the wrappers are: libc without debug symbols names clone but not clone3.
+_LOCATIONS = (("clone3", "clone3"), ("clone", "clone"))
+_HANDLERS_ATTR = "_gdb_qemu_threads_origin_handlers"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.store = OriginStore()
+        self.breakpoints: List["_CloneBreakpoint"] = []
+        self.max_frames = DEFAULT_MAX_FRAMES
+        self.libraries: Dict[int, Optional[str]] = {}
+        self.frames: Dict[Tuple[Optional[str], Optional[str], int, bool], Frame] = {}
+        self.arch_keys: Dict[str, Optional[str]] = {}
+        self.deferred: List["gdb.InferiorThread"] = []  # new threads waiting for their handle
+        self.errors = 0
+        self.last_error = ""
+
+    @property
+    def recording(self) -> bool:
+        return bool(self.breakpoints)
+
+    def forget_code(self) -> None:
+        """Code moved (a library came or went, the program was re-run or exec'd)."""
+        self.libraries.clear()
+        self.frames.clear()
+
+
+_state = _State()
+
+
+# --- reading the creation at the breakpoint ----------------------------------------------------
+
+def _arch_key(frame: "gdb.Frame") -> Optional[str]:
+    name = frame.architecture().name()
+    if name not in _state.arch_keys:
+        key = None
+        for candidate in ("x86-64", "aarch64"):
+            if candidate in name:
+                key = candidate
+        _state.arch_keys[name] = key
+    return _state.arch_keys[name]
+
+
+def _register(frame: "gdb.Frame", name: str) -> int:
+    return int(frame.read_register(name)) & 0xFFFFFFFFFFFFFFFF
+
+
+def _clone_arguments(frame: "gdb.Frame", inferior: "gdb.Inferior", via: str
+                     ) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """(flags, tls, parent_tid address) of the clone or clone3 call about to be made."""
+    arch = _arch_key(frame)
+    if arch is None:
+        return None, None, None
+    if via == "clone3":
+        args_reg, size_reg = _CLONE3_REGS[arch]
+        address = _register(frame, args_reg)
+        size = _register(frame, size_reg)
+        if not address or size < 32:
+            return None, None, None
+        fields = _CLONE_ARGS.unpack(bytes(inferior.read_memory(address, _CLONE_ARGS.size)))
+        tls = fields[7] if size >= _CLONE_ARGS.size else None
+        return fields[0], tls, fields[3] or None
+    flags_reg, ptid_reg, tls_reg = _CLONE_REGS[arch]
+    return (_register(frame, flags_reg) & 0xFFFFFFFF, _register(frame, tls_reg),
+            _register(frame, ptid_reg) or None)
+
+
+def _library(pc: int) -> Optional[str]:
+    libraries = _state.libraries
+    if pc not in libraries:
+        libraries[pc] = gdb.solib_name(pc)
+    return libraries[pc]
+
+
+def _backtrace(frame: "gdb.Frame") -> List[Frame]:
+    """The creating thread's frames, innermost (the clone wrapper) first; plain data."""
+    out: List[Frame] = []
+    interned = _state.frames
+    inline = gdb.INLINE_FRAME
+    while frame is not None and len(out) < _state.max_frames:
+        pc = frame.pc()
+        name = frame.name()
+        inlined = frame.type() == inline
+        key = (name, None, pc, inlined)
+        item = interned.get(key)
+        if item is None:
+            item = interned[key] = Frame(name, _library(pc), pc, inlined=inlined)
+        out.append(item)
+        try:
+            frame = frame.older()
+        except gdb.error:
+            break
+    return out
+
+
+def _on_clone(via: str) -> None:
+    thread = gdb.selected_thread()
+    inferior = gdb.selected_inferior()
+    pid, lwp = thread.ptid[0], thread.ptid[1]
+    if _state.deferred:
+        _resolve_deferred()
+    frame = gdb.newest_frame()
+    if frame.name() not in CLONE_FUNCTIONS and frame.name() is not None:
+        return  # a function of that name in another library: not the libc wrapper
+    flags, tls, tid_address = _clone_arguments(frame, inferior, via)
+    frames = _backtrace(frame)
+    _state.store.note_clone(inferior.num, pid, lwp, thread.num, frames, flags, tls, tid_address,
+                            via)
+
+
+def _note_error(where: str) -> None:
+    _state.errors += 1
+    _state.last_error = "%s: %s" % (where, traceback.format_exc().strip().splitlines()[-1])
+
+
+class _CloneBreakpoint(gdb.Breakpoint):
+    """Stops in clone/clone3 only long enough to read the creation; the program runs on."""
+
+    def __init__(self, spec: str, via: str) -> None:
+        self.via = via
+        super().__init__(spec, gdb.BP_BREAKPOINT, internal=True)
+        self.silent = True
+
+    def stop(self) -> bool:
+        try:
+            _on_clone(self.via)
+        except Exception:  # never stop the program for a bug of ours; `status` reports it
+            _note_error("at %s" % self.via)
+        return False
+
+
+# --- pairing the new thread ------------------------------------------------------------------
+
+def _handle_value(thread: "gdb.InferiorThread") -> Optional[int]:
+    try:
+        handle = thread.handle()
+    except (RuntimeError, gdb.error):
+        return None  # gdb 13 learns it only after the new-thread event
+    if not handle:
+        return None
+    return int.from_bytes(bytes(handle), "little")
+
+
+class _ProcMemory:
+    """The inferior's memory through /proc/PID/mem, open once per process.
+
+    gdb has no thread selected while it reports a new thread, so gdb cannot read memory then;
+    the file can (gdb traces the process), and costs one pread.
+    """
+
+    def __init__(self) -> None:
+        self.files: Dict[int, int] = {}
+
+    def _open(self, pid: int) -> Optional[int]:
+        fd = self.files.get(pid)
+        if fd is None:
+            try:
+                fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            except OSError:
+                return None
+            self.files[pid] = fd
+        return fd
+
+    def read_tid(self, pid: int, address: int) -> Optional[int]:
+        for _ in range(2):  # a file left from an earlier process of the same pid fails once
+            fd = self._open(pid)
+            if fd is None:
+                return None
+            try:
+                data = os.pread(fd, 4, address)
+            except OSError:
+                data = b""
+            if len(data) == 4:
+                return _TID.unpack(data)[0]
+            self.close(pid)
+        return None
+
+    def close(self, pid: Optional[int] = None) -> None:
+        for key in [k for k in self.files if pid is None or k == pid]:
+            try:
+                os.close(self.files.pop(key))
+            except OSError:
+                pass
+
+
+_proc_memory = _ProcMemory()
+_native: Dict[int, bool] = {}
+
+
+def _is_native(inferior: "gdb.Inferior") -> bool:
+    """A process of this machine (gdb's native target), whose /proc entries are its own."""
+    key = inferior.num
+    if key not in _native:
+        connection = getattr(inferior, "connection", None)
+        kind = getattr(connection, "type", None)
+        if kind is None and hasattr(inferior, "connection_num"):
+            try:
+                text = gdb.execute("info connections", to_string=True)
+                kind = "native" if "native" in text and "remote" not in text else "other"
+            except gdb.error:
+                kind = "other"
+        _native[key] = kind == "native" and os.path.isdir("/proc/%d" % inferior.pid)
+    return _native[key]
+
+
+def _on_new_thread(event: "gdb.NewThreadEvent") -> None:
+    try:
+        thread = event.inferior_thread
+        inferior = thread.inferior
+        pid, lwp = thread.ptid[0], thread.ptid[1]
+        store = _state.store
+        if _state.deferred:
+            _resolve_deferred()
+        if not store.has_pending(inferior.num, pid):
+            return
+
+        if _is_native(inferior):
+            def read_tid(address: int) -> Optional[int]:
+                return _proc_memory.read_tid(pid, address)
+
+            if store.pair_by_tid(inferior.num, pid, lwp, thread.num, read_tid) is not None:
+                return
+        handle = _handle_value(thread)
+        if handle is not None and store.pair_by_handle(inferior.num, pid, lwp, thread.num,
+                                                       handle) is not None:
+            return
+        if store.waits_for_handle(inferior.num, pid):
+            _state.deferred.append(thread)
+    except Exception:
+        _note_error("new thread")
+
+
+def _resolve_deferred() -> None:
+    """Pair threads whose handle gdb did not know when it reported them."""
+    waiting, _state.deferred = _state.deferred, []
+    for thread in waiting:
+        if not thread.is_valid() or thread.is_exited():
+            _state.store.unpaired += 1
+            continue
+        handle = _handle_value(thread)
+        if handle is None:
+            _state.deferred.append(thread)
+            continue
+        inferior = thread.inferior
+        _state.store.pair_by_handle(inferior.num, thread.ptid[0], thread.ptid[1], thread.num,
+                                    handle)
+
+
+# --- the life of processes -------------------------------------------------------------------
+
+def _on_exited(event: "gdb.ExitedEvent") -> None:
+    try:
+        inferior = getattr(event, "inferior", None) or gdb.selected_inferior()
+        _state.deferred = [t for t in _state.deferred if t.is_valid()]
+        _state.store.process_ended(inferior.num)
+        _native.pop(inferior.num, None)
+        _proc_memory.close()
+    except Exception:
+        _note_error("exit")
+
+
+def _on_inferior_deleted(event: "gdb.InferiorDeletedEvent") -> None:
+    try:
+        _state.store.forget_pending(event.inferior.num)
+    except Exception:
+        _note_error("inferior deleted")
+
+
+def _on_clear_objfiles(event: "gdb.ClearObjFilesEvent") -> None:
+    # An exec (or a new run): creations the old image started will never be answered.
+    try:
+        _state.forget_code()
+        for inferior in gdb.inferiors():
+            if inferior.progspace == event.progspace:
+                _state.store.forget_pending(inferior.num)
+    except Exception:
+        _note_error("clear objfiles")
+
+
+def _on_objfile_change(event: object) -> None:
+    _state.forget_code()
+
+
+def _on_thread_exited(event: object) -> None:
+    try:
+        thread = event.inferior_thread  # type: ignore[attr-defined]
+        _state.store.thread_gone(thread.inferior.num, thread.ptid[0], thread.ptid[1])
+    except Exception:
+        _note_error("thread exited")
+
+
+def _handlers() -> List[Tuple[str, object]]:
+    handlers = [("new_thread", _on_new_thread), ("exited", _on_exited),
+                ("inferior_deleted", _on_inferior_deleted),
+                ("clear_objfiles", _on_clear_objfiles), ("new_objfile", _on_objfile_change)]
+    if hasattr(gdb.events, "free_objfile"):
+        handlers.append(("free_objfile", _on_objfile_change))
+    if hasattr(gdb.events, "thread_exited"):  # gdb 14 and later
+        handlers.append(("thread_exited", _on_thread_exited))
+    return handlers
+
+
+# --- what other commands use -----------------------------------------------------------------
+
+def lookup(pid: int, lwp: Optional[int]) -> Optional[OriginRecord]:
+    """The recorded creation of thread `lwp` of process `pid`, or None."""
+    if lwp is None or not pid:
+        return None
+    if _state.deferred:
+        _resolve_deferred()
+    return _state.store.lookup(pid, lwp)
+
+
+def store() -> OriginStore:
+    return _state.store
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def start(max_frames: Optional[int] = None) -> str:
+    if max_frames:
+        _state.max_frames = max_frames
+    if _state.recording:
+        return "Already recording thread creation."
+    # Made inside a captured command: before libc is loaded gdb would otherwise print
+    # 'Function "clone3" not defined.' for each, although they are only pending.
+    gdb.execute("python __import__('gdb_qemu_threads.origins').origins._make_breakpoints()",
+                to_string=True)
+    return "Recording thread creation (breakpoints on %s%s)." % (
+        " and ".join(spec for spec, _ in _LOCATIONS), _pending_note())
+
+
+def _make_breakpoints() -> None:
+    _state.breakpoints = [_CloneBreakpoint(spec, via) for spec, via in _LOCATIONS]
+
+
+def _pending_note() -> str:
+    pending = [bp.location for bp in _state.breakpoints if bp.is_valid() and bp.pending]
+    if not pending:
+        return ""
+    if gdb.selected_inferior().pid > 0:
+        return "; %s not found: threads created through %s are not recorded (libc without " \
+               "debug symbols? install them, e.g. libc6-dbg, or enable debuginfod)" % (
+                   " and ".join(pending), " or ".join(pending))
+    return "; pending until libc is loaded"
+
+
+def stop() -> str:
+    count = 0
+    for bp in _state.breakpoints:
+        if bp.is_valid():
+            bp.delete()
+            count += 1
+    _state.breakpoints = []
+    return "Stopped recording thread creation (%d breakpoint%s removed)." % (
+        count, "" if count == 1 else "s")
+
+
+def _status() -> str:
+    if _state.deferred:
+        _resolve_deferred()
+    inferior = gdb.selected_inferior()
+    if inferior.pid > 0:
+        _state.store.refresh(inferior.num, inferior.pid, _live_threads(inferior))
+    text = status_line(_state.recording, _state.store.counts())
+    if _state.recording:
+        note = _pending_note()
+        if note:
+            text += "\nNote: " + note[2:] + "."
+    if _state.errors:
+        text += "\n%d error%s while recording; last: %s" % (
+            _state.errors, "" if _state.errors == 1 else "s", _state.last_error)
+    return text
+
+
+def _live_threads(inferior: "gdb.Inferior") -> Dict[int, Tuple[int, Optional[str]]]:
+    live = {}
+    if inferior.pid <= 0:
+        return live
+    for thread in inferior.threads():
+        if thread.is_valid() and not thread.is_exited():
+            try:
+                name = thread.name
+            except (RuntimeError, gdb.error):
+                name = None
+            live[thread.ptid[1]] = (thread.num, name)
+    return live
+
+
+def _roles(pid: int) -> Dict[int, str]:
+    """The qemu-threads role of every live thread of the selected inferior, by LWP."""
+    try:
+        from . import live
+        from .classify import classify
+    except ImportError:
+        return {}
+    try:
+        snapshots, snap_pid = live.read_snapshots(16)
+    except Exception:
+        return {}
+    if snap_pid != pid:
+        return {}
+    for snap in snapshots:
+        record = _state.store.lookup(pid, snap.lwp) if snap.lwp is not None else None
+        if record is not None:
+            snap.origin = list(record.frames)
+            snap.parent_lwp = record.parent_lwp
+    try:
+        reports = classify(snapshots, main_lwp=pid or None)
+    except Exception:
+        return {}
+    return {r.snapshot.lwp: r.verdict.role for r in reports if r.snapshot.lwp is not None}
+
+
+def show(words: List[str], as_json: bool, backtraces: bool, every_process: bool) -> str:
+    if _state.deferred:
+        _resolve_deferred()
+    store_ = _state.store
+    inferior = gdb.selected_inferior()
+    live = _live_threads(inferior)
+    if inferior.pid > 0:
+        store_.refresh(inferior.num, inferior.pid, live)
+    if every_process:
+        records = store_.all_records()
+    else:
+        pid = inferior.pid if inferior.pid > 0 else store_.latest_pid(inferior.num)
+        records = store_.records_of(inferior.num, pid) if pid else []
+    try:
+        chosen = select(records, words)
+    except SelectionError as err:
+        raise gdb.GdbError("%s: %s" % (COMMAND, err))
+    roles: Dict[int, str] = {}
+    if inferior.pid > 0 and any(r.alive and r.pid == inferior.pid for r in chosen):
+        roles = _roles(inferior.pid)
+    rows = []
+    for record in chosen:
+        current = record.pid == inferior.pid and record.inferior == inferior.num
+        role = roles.get(record.lwp) if current and record.alive else None
+        parent = live.get(record.parent_lwp) if current else None
+        rows.append((record, role, parent[0] if parent else None))
+    if as_json:
+        return json_document(rows)
+    if not rows:
+        return "No thread creation recorded%s. Record with `%s start` before threads are " \
+               "created (before `run`, or while attached)." % (
+                   " for this process" if store_.counts()["threads"] else "", COMMAND)
+    body = format_backtraces(rows) if backtraces else format_table(rows)
+    return body + "\n" + status_line(_state.recording, store_.counts())
+
+
+def clear() -> str:
+    counts = _state.store.counts()
+    _state.store.clear()
+    _state.deferred = []
+    return "Forgot %d thread record%s." % (counts["threads"], "" if counts["threads"] == 1 else "s")
+
+
+_SHOW_OPTIONS = ("--json", "--bt", "--all")
+
+_PREFIX_DOC = """Record which thread created each thread, and from where.
+
+Usage: qemu-thread-origins start|stop|clear|status|show [--json] [--bt] [--all] [THREAD...]
+
+`start` before `run` (or while attached) puts internal breakpoints on clone3 and clone that
+note the creating thread and its backtrace and let the program run on (about half a
+millisecond per new thread); `show` then lists, for each thread created since, its creation
+backtrace, the thread that created it and its role as `qemu-threads` sees it. Threads that
+exited stay listed, marked gone. `qemu-threads` shows the creator too while records exist.
+Process creations (fork, posix_spawn, system) are counted, not listed as threads.
+Recording survives `run` again, `kill`, `detach` and exec; records are kept per inferior."""
+
+
+class _Subcommand(gdb.Command):
+    def __init__(self, name: str, doc: str) -> None:
+        self.__doc__ = doc
+        super().__init__("%s %s" % (COMMAND, name), gdb.COMMAND_STATUS)
+
+    def invoke(self, argument: str, from_tty: bool) -> None:
+        try:
+            text = self.run(gdb.string_to_argv(argument))
+        except (gdb.GdbError, KeyboardInterrupt):
+            raise
+        except gdb.error as err:
+            raise gdb.GdbError("%s: %s" % (COMMAND, err))
+        except Exception as err:  # a bug of ours: one line
+            raise gdb.GdbError("%s: internal error: %s: %s" % (COMMAND, type(err).__name__, err))
+        if text:
+            gdb.write(text + "\n")
+
+    def run(self, args: List[str]) -> str:
+        raise NotImplementedError
+
+    def complete(self, text: str, word: str) -> List[str]:
+        return []
+
+    @staticmethod
+    def complete_options(options: Tuple[str, ...], text: str, word: str) -> List[str]:
+        # gdb breaks words at "-": `word` may be only the end of the option being typed.
+        token = "" if not text or text[-1].isspace() else text.split()[-1]
+        word = word or ""
+        return [o[len(token) - len(word):] for o in options if o.startswith(token)]
+
+    def no_arguments(self, args: List[str]) -> None:
+        if args:
+            raise gdb.GdbError("%s %s takes no arguments" % (COMMAND, self.__class__.name))
+
+
+class _Start(_Subcommand):
+    name = "start"
+
+    def __init__(self) -> None:
+        super().__init__("start", """Start recording thread creation.
+
+Usage: qemu-thread-origins start [--max-frames N]
+
+Use it before `run` (the breakpoints stay pending until libc is loaded) or while attached;
+threads created before it are not recorded. --max-frames N keeps N frames of each creation
+backtrace (default %d).""" % DEFAULT_MAX_FRAMES)
+
+    def run(self, args: List[str]) -> str:
+        max_frames = None
+        rest = list(args)
+        while rest:
+            word = rest.pop(0)
+            if word in ("--max-frames", "-n") and rest and rest[0].isdigit() and int(rest[0]) > 0:
+                max_frames = int(rest.pop(0))
+            elif word.startswith("--max-frames=") and word.split("=", 1)[1].isdigit():
+                max_frames = int(word.split("=", 1)[1]) or None
+            else:
+                raise gdb.GdbError("%s start: unexpected %r (usage: %s start [--max-frames N])"
+                                   % (COMMAND, word, COMMAND))
+        return start(max_frames)
+
+    def complete(self, text: str, word: str) -> List[str]:
+        return self.complete_options(("--max-frames",), text, word)
+
+
+class _Stop(_Subcommand):
+    name = "stop"
+
+    def __init__(self) -> None:
+        super().__init__("stop", """Stop recording thread creation and remove its breakpoints.
+
+Usage: qemu-thread-origins stop
+
+The records are kept: `show` still lists them, `clear` forgets them.""")
+
+    def run(self, args: List[str]) -> str:
+        self.no_arguments(args)
+        return stop()
+
+
+class _Clear(_Subcommand):
+    name = "clear"
+
+    def __init__(self) -> None:
+        super().__init__("clear", """Forget every thread creation recorded so far.
+
+Usage: qemu-thread-origins clear
+
+Recording goes on if it was on.""")
+
+    def run(self, args: List[str]) -> str:
+        self.no_arguments(args)
+        return clear()
+
+
+class _Status(_Subcommand):
+    name = "status"
+
+    def __init__(self) -> None:
+        super().__init__("status", """Say whether thread creation is recorded, and how much is.
+
+Usage: qemu-thread-origins status""")
+
+    def run(self, args: List[str]) -> str:
+        self.no_arguments(args)
+        return _status()
+
+
+class _Show(_Subcommand):
+    name = "show"
+
+    def __init__(self) -> None:
+        super().__init__("show", """List the recorded creation of each thread.
+
+Usage: qemu-thread-origins show [--json] [--bt] [--all] [THREAD...]
+
+THREAD is a gdb thread number, an LWP, or lwp:N; without one, every thread created while
+recording in the current process (or the last one of this inferior) is listed, in creation
+order, exited ones marked gone. Columns: gdb thread number, LWP, name, role (as qemu-threads
+sees it), alive or gone, the creating thread (LWP and gdb number while it lives), and the
+callers that asked for the thread (the frames above clone/clone3 and the thread library).
+  --bt    the whole creation backtrace of each thread, innermost frame first
+  --json  one JSON document: {"origins": [{"lwp", "num", "name", "alive", "parent_lwp",
+          "parent_num", "role", "pid", "via", "frames": [innermost first, from clone3/clone]}]}
+  --all   every process recorded (earlier runs, other inferiors), not just the current one""")
+
+    def run(self, args: List[str]) -> str:
+        words = []
+        flags = set()
+        for word in args:
+            if word.startswith("--"):
+                if word not in _SHOW_OPTIONS:
+                    raise gdb.GdbError("%s show: unknown option %s (options: %s)"
+                                       % (COMMAND, word, ", ".join(_SHOW_OPTIONS)))
+                flags.add(word)
+            else:
+                words.append(word)
+        return show(words, "--json" in flags, "--bt" in flags, "--all" in flags)
+
+    def complete(self, text: str, word: str) -> List[str]:
+        return self.complete_options(_SHOW_OPTIONS, text, word)
+
+
+class _Prefix(gdb.Command):
+    def __init__(self) -> None:
+        self.__doc__ = _PREFIX_DOC
+        super().__init__(COMMAND, gdb.COMMAND_STATUS, gdb.COMPLETE_NONE, True)
+
+    def invoke(self, argument: str, from_tty: bool) -> None:
+        if argument.strip():
+            raise gdb.GdbError("%s: unknown subcommand %r (start, stop, clear, status, show)"
+                               % (COMMAND, argument.split()[0]))
+        gdb.write(_status() + "\nSubcommands: start, stop, clear, status, show; "
+                  "see `help %s`.\n" % COMMAND)
+
+
+_registered = False
+
+
+def register() -> None:
+    """Create the commands and connect the event handlers, once however often it is called."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    # A reload of this module (importlib.reload) must not leave the old handlers connected.
+    for event_name, handler in getattr(gdb, _HANDLERS_ATTR, []):
+        try:
+            getattr(gdb.events, event_name).disconnect(handler)
+        except Exception:
+            pass
+    handlers = _handlers()
+    for event_name, handler in handlers:
+        getattr(gdb.events, event_name).connect(handler)
+    setattr(gdb, _HANDLERS_ATTR, handlers)
+    _Prefix()
+    _Start()
+    _Stop()
+    _Clear()
+    _Status()
+    _Show()
