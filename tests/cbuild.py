@@ -47,3 +47,27 @@ def build(source: str, variant: str = "debug", extra: tuple = ()) -> Path:
                 subprocess.run([require_tool("strip"), "--strip-all", str(tmp)], check=True)
             os.replace(tmp, out)
     return out
+
+
+def make_core(binary: Path, dest: Path, args: tuple = (), env: dict = None,
+              timeout: float = 120) -> Path:
+    """Run a fixture under gdb until every thread is in place, write a core file, kill it.
+
+    The fixtures signal themselves (SIGUSR2, see tests/fixtures/fixture_support.c) once each
+    thread sleeps in its blocking call; gdb stops there and `generate-core-file` saves it.
+    """
+    gdb = os.environ.get("GDB") or require_tool("gdb")
+    dest = Path(dest)
+    script = ["set pagination off", "set confirm off", "handle SIGUSR1 nostop noprint pass",
+              "run", "generate-core-file %s" % dest, "kill"]
+    argv = [gdb, "-nx", "-batch", "-q"]
+    for command in script:
+        argv += ["-ex", command]
+    argv += ["--args", str(binary)] + [str(a) for a in args]
+    run_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=timeout, env=run_env,
+                          universal_newlines=True, errors="replace")
+    if not dest.exists():
+        raise RuntimeError("no core file from %s:\n%s" % (binary, proc.stdout[-3000:]))
+    return dest
