@@ -1,0 +1,99 @@
+"""qemu-thread-origins on a real QEMU run under gdb: QEMU's own threads and a library's."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from gdbrun import json_command, run_gdb
+
+QEMU = shutil.which("qemu-system-x86_64")
+PULSEAUDIO = shutil.which("pulseaudio")
+pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 is not installed")
+CMD = "qemu-thread-origins"
+
+
+def qemu_args(tmp, extra=()):
+    disk = tmp / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    return ["-S", "-display", "none", "-nodefaults", "-machine", "pc", "-accel", "tcg",
+            "-smp", "2", "-m", "64", "-name", "debug-threads=on",
+            "-object", "iothread,id=io0", "-vnc", "unix:%s" % (tmp / "vnc.sock"),
+            # IDE guesses the disk geometry at start-up: one read, done by a pool worker.
+            "-drive", "file=%s,format=raw,if=ide" % disk] + list(extra)
+
+
+def record(tmp, extra=(), env=None):
+    run = run_gdb([CMD + " start", "break qemu_main_loop", "run"]
+                  + json_command(CMD + " show --json") + ["kill"],
+                  program=QEMU, args=qemu_args(tmp, extra), env=env, timeout=180).check()
+    return run.json()["origins"]
+
+
+def by_name(entries):
+    return {e["name"]: e for e in entries}
+
+
+def test_every_qemu_thread_comes_from_qemu_thread_create(tmp_path):
+    entries = record(tmp_path)
+    names = by_name(entries)
+    for wanted in ("IO io0", "CPU 0/TCG", "CPU 1/TCG", "worker", "vnc_worker"):
+        assert wanted in names, sorted(names)
+    assert len(entries) >= 6  # the five above and call_rcu
+    main_pid = entries[0]["pid"]
+    for entry in entries:
+        assert entry["alive"] is True
+        assert entry["frames"][0] == "clone3"
+        assert "qemu_thread_create" in entry["frames"], entry
+        assert entry["parent_lwp"] == main_pid  # all made by the main thread at start-up
+    assert "mttcg_start_vcpu_thread" in names["CPU 0/TCG"]["frames"]
+    assert "vnc_start_worker_thread" in names["vnc_worker"]["frames"]
+    assert "hd_geometry_guess" in names["worker"]["frames"]
+    assert "user_creatable_complete" in names["IO io0"]["frames"]
+    assert names["IO io0"]["role"] == "iothread" and names["CPU 1/TCG"]["role"] == "vcpu"
+
+
+@pytest.fixture
+def pulse_server(tmp_path):
+    if PULSEAUDIO is None:
+        pytest.skip("pulseaudio is not installed")
+    home = tmp_path / "pulse"
+    home.mkdir()
+    socket = home / "native"
+    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(home), XDG_CONFIG_HOME=str(home))
+    # root may run a per-user daemon too (it warns); no D-Bus, no autospawn, no idle exit.
+    proc = subprocess.Popen([PULSEAUDIO, "--daemonize=no", "--exit-idle-time=-1", "-n",
+                             "--use-pid-file=no", "--load=module-native-protocol-unix "
+                             "socket=%s auth-anonymous=1" % socket, "--load=module-null-sink"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not socket.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.skip("pulseaudio did not start: %s" % proc.stderr.read()[-500:])
+            time.sleep(0.1)
+        yield {"PULSE_SERVER": "unix:%s" % socket, "HOME": str(home),
+               "XDG_RUNTIME_DIR": str(home)}, socket
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_library_thread_shows_the_library_frames(tmp_path, pulse_server):
+    env, socket = pulse_server
+    entries = record(tmp_path, ["-audiodev", "pa,id=snd0,server=unix:%s" % socket,
+                                "-device", "intel-hda", "-device", "hda-duplex,audiodev=snd0"],
+                     env=env)
+    names = by_name(entries)
+    assert "threaded-ml" in names, sorted(names)
+    pulse = names["threaded-ml"]
+    assert "qemu_thread_create" not in pulse["frames"]
+    at = pulse["frames"].index("pa_thread_new")
+    assert pulse["frames"][at + 1] == "pa_threaded_mainloop_start"
+    assert "audio_init_audiodevs" in pulse["frames"]
+    assert pulse["role"] == "pulseaudio"
+    assert pulse["parent_lwp"] == pulse["pid"]
