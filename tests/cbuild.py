@@ -13,9 +13,10 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BUILD = ROOT / "tests" / ".build"
 
 # debug: full DWARF, like a developer's build.
-# nodebug: no DWARF, but exported symbols like a distribution build (-rdynamic, as QEMU links
-#   for its modules): non-static functions have names, static ones show as ??.
-# stripped: nodebug, then strip: only the dynamic symbol table is left.
+# nodebug: no DWARF, but the symbol table is kept: every function, static ones too, has a name.
+# stripped: nodebug, then strip: only the dynamic symbol table is left, as in distribution
+#   builds (-rdynamic, as QEMU links for its modules): exported functions have names, static
+#   ones show as ??.
 VARIANTS = {
     "debug": ["-g", "-O0", "-fno-omit-frame-pointer", "-rdynamic"],
     "nodebug": ["-O1", "-fno-omit-frame-pointer", "-fno-inline", "-rdynamic"],
