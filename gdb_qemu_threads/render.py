@@ -9,6 +9,7 @@ from tabulate import tabulate
 from .classify import summary
 from .model import Frame, ThreadReport
 from .options import flat
+from .states import canonical
 
 ROLE_COLOURS = {
     "main-loop": "*cyan*", "vcpu": "*green*", "iothread": "blue", "worker": "yellow",
@@ -18,12 +19,12 @@ ROLE_COLOURS = {
 STATE_COLOURS = {"lock": "*red*", "guest": "green", "io": "yellow", "running": "*yellow*",
                  "unknown": "red"}
 
-# Frames that say nothing about who created a thread: the C library's and QEMU's wrappers.
-CREATION_PLUMBING = frozenset(["clone", "clone3", "__clone", "__clone3", "__clone_internal",
-                               "create_thread", "pthread_create", "__pthread_create_2_1",
-                               "pthread_create@@GLIBC_2.34", "___pthread_create",
-                               "qemu_thread_create", "g_thread_new", "g_thread_new_internal",
-                               "g_thread_try_new", "g_system_thread_new", "pa_thread_new"])
+# Frames that say nothing about who created a thread: the C library's and the thread
+# libraries' wrappers (compared by canonical name: `__GI___clone_internal` is clone_internal).
+CREATION_PLUMBING = frozenset(["clone", "clone3", "clone_internal", "create_thread",
+                               "pthread_create", "pthread_create_2_1", "qemu_thread_create",
+                               "g_thread_new", "g_thread_new_internal", "g_thread_try_new",
+                               "g_system_thread_new", "pa_thread_new"])
 
 
 def colour(text: str, spec: Optional[str], enabled: bool) -> str:
@@ -37,7 +38,8 @@ def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
     """"who made it": the first two frames above the thread-creation plumbing."""
     if not frames:
         return ""
-    names = [f.function for f in frames if f.function and f.function not in CREATION_PLUMBING]
+    names = [f.function for f in frames
+             if f.function and canonical(f.function) not in CREATION_PLUMBING]
     return " <- ".join(names[:2]) if names else "??"
 
 
