@@ -137,9 +137,10 @@ BUILTIN: Tuple[Signature, ...] = (
     _sig("call-rcu", "call-rcu", "RCU reclamation",
          entries=["call_rcu_thread"],
          names=[r"^call_rcu$"],
-         after_anon=["qemu_event_wait"],
+         after_anon=["qemu_event_wait", "g_usleep"],
          versions="call_rcu_thread (util/rcu.c) all; created by a constructor, so unnamed "
-                  "(process name) up to 10.2 unless -daemonize; 'call_rcu' 11.0+"),
+                  "(process name) up to 10.2 unless -daemonize; 'call_rcu' 11.0+; waits in "
+                  "qemu_event_wait, or in its g_usleep(10000) batching loop (<=10.0)"),
     _sig("vnc-worker", "vnc-worker", "VNC encoding worker",
          entries=["vnc_worker_thread", "vnc_worker_thread_loop"],
          names=[r"^vnc_worker$"],

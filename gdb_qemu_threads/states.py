@@ -31,17 +31,22 @@ _SIXTY_FOUR = {"pread", "pwrite", "preadv", "pwritev", "futex_abstimed_wait_comm
                "ppoll", "fstatat", "lseek", "openat", "sem_clockwait", "pthread_cond_timedwait",
                "sem_timedwait"}
 
-# Where a thread sleeps until something happens.
-WAIT = frozenset("""
-poll ppoll select pselect pselect6 epoll_wait epoll_pwait epoll_pwait2 g_poll
+# Where a thread sleeps until something happens: the C library's calls, and other
+# libraries' waits that name a better "where" than the syscall under them.
+LIBC_WAIT = frozenset("""
+poll ppoll select pselect pselect6 epoll_wait epoll_pwait epoll_pwait2
 futex_wait futex_abstimed_wait futex_abstimed_wait_common futex_abstimed_wait_cancelable
 futex_wait_cancelable lll_futex_wait pthread_cond_wait pthread_cond_timedwait
 pthread_cond_clockwait pthread_cond_wait_common sem_wait sem_timedwait sem_clockwait
 do_futex_wait sem_wait_slow syscall nanosleep clock_nanosleep usleep sleep pause sigwait
-sigwaitinfo sigtimedwait sigsuspend g_usleep g_cond_wait g_cond_wait_until
-g_async_queue_pop_intern_unlocked io_uring_wait_cqe io_uring_submit_and_wait
-io_getevents WaitForMultipleObjects SleepConditionVariableSRW
+sigwaitinfo sigtimedwait sigsuspend
 """.split())
+LIBRARY_WAIT = frozenset("""
+g_poll g_usleep g_cond_wait g_cond_wait_until g_async_queue_pop_intern_unlocked
+io_uring_wait_cqe io_uring_submit_and_wait io_getevents WaitForMultipleObjects
+SleepConditionVariableSRW
+""".split())
+WAIT = LIBC_WAIT | LIBRARY_WAIT
 
 # Blocking I/O.
 IO = frozenset("""
@@ -104,7 +109,7 @@ def _where(frames: Sequence[Frame], start: int) -> str:
         if name in _START or frame.function in _START:
             break
         if name in WRAPPERS or name.startswith("futex"):
-            if not fallback and name not in WAIT and name not in IO and name not in LOCK:
+            if not fallback and name not in LIBC_WAIT and name not in IO and name not in LOCK:
                 fallback = frame.function
             continue
         return frame.function

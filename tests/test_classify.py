@@ -49,6 +49,8 @@ VNC_72 = ["__futex_abstimed_wait_common64@" + LIBC, "__futex_abstimed_wait_commo
           "___pthread_cond_wait@" + LIBC, "qemu_cond_wait_impl", "??", "??", "??"] + START
 TCG_IDLE_72 = ["__futex_abstimed_wait_common64@" + LIBC, "___pthread_cond_wait@" + LIBC,
                "qemu_cond_wait_impl", "qemu_wait_io_event", "??@" + TCG, "??"] + START
+RCU_BATCHING_72 = ["__GI___clock_nanosleep@" + LIBC, "__GI___nanosleep@" + LIBC, "g_usleep@" + GLIB,
+                   "??", "??"] + START
 WORKER_72 = ["__futex_abstimed_wait_common64@" + LIBC, "__pthread_cond_timedwait@" + LIBC,
              "qemu_cond_timedwait_impl", "??", "??"] + START
 NX = ["??"]
@@ -74,6 +76,12 @@ def test_debian_72_kvm_without_names():
     assert [x.state for x in v] == ["idle", "idle", "idle", "idle", "guest", "guest", "idle"]
     assert v[0].activity == "ppoll in main_loop_wait"
     assert v[4].activity == "in KVM_RUN"
+
+
+def test_call_rcu_in_its_batching_sleep():
+    v = verdicts([thread(1, MAIN_72), thread(2, RCU_BATCHING_72, "qemu-system-x86")])[1]
+    assert (v.role, v.confidence, v.state) == ("call-rcu", "low", "idle")
+    assert v.activity == "clock_nanosleep in g_usleep"
 
 
 def test_names_give_index_and_iothread_id():
