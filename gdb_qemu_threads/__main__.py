@@ -36,6 +36,10 @@ def _open(path: str):
     return open(path, encoding="utf-8", errors="replace", newline=None)
 
 
+def _by_number(snapshot) -> tuple:
+    return (snapshot.num is None, snapshot.num or 0)
+
+
 def run(argv: Sequence[str], out=None) -> int:
     out = out or sys.stdout
     parser = make_parser()
@@ -65,7 +69,8 @@ def run(argv: Sequence[str], out=None) -> int:
             sys.stderr.write("%s: --dump %d: the file has %d dump(s)\n" % (PROG, opts.dump, len(dumps)))
             return 2
         dumps = [dumps[opts.dump - 1]]
-    reports = [classify(snapshots, table) for snapshots in dumps]
+    # `thread apply all bt` lists threads newest first; show them as `info threads` does.
+    reports = [classify(sorted(snapshots, key=_by_number), table) for snapshots in dumps]
     colour_on = opts.color == "on" or (opts.color in (None, "auto") and out.isatty())
     if opts.json and len(reports) > 1:
         # Several dumps: one document holding each dump's document.

@@ -141,6 +141,8 @@ def decide_state(frames: Sequence[Frame], role: str = "unknown") -> Tuple[str, s
     # A vCPU inside the guest.
     if names[0] == "ioctl" and any(n in KVM_RUN_CALLERS for n in names[1:4]):
         return "guest", "in KVM_RUN"
+    if names[0] == "ioctl" and role == "vcpu" and len(frames) == 1:
+        return "guest", "in ioctl: KVM_RUN, presumably"  # only the top frame is known
     for i, name in enumerate(names):
         if name in GUEST_RUN:
             return "guest", "running the guest (%s)" % frames[i].function
