@@ -121,7 +121,8 @@ class QemuThreadsCommand(gdb.Command):
         max_frames = self.settings.max_frames.value or 100000
         try:
             snapshots, pid = live.read_snapshots(max_frames, want_lines=opts.bt, os_names=_os_names,
-                                                 named_decides=None if opts.bt else table.by_name)
+                                                 named_decides=None if opts.bt or opts.group
+                                                 else table.by_name)  # those need whole stacks
         except live.NoProcess as err:
             raise gdb.GdbError("qemu-threads: %s" % err)
         _attach_origins(snapshots, pid)
