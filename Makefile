@@ -1,0 +1,28 @@
+# gdb-qemu-threads: `make demo` shows it on a real QEMU; `make test` runs the tests.
+# Both install what is missing first (see scripts/setup.sh).
+GDB ?= gdb
+PYTHON ?= python3
+export GDB PYTHON
+
+.PHONY: install demo test test-fast bench clean
+
+install:
+	scripts/setup.sh all
+
+demo: install
+	.venv/bin/python scripts/demo.py
+
+test: install
+	.venv/bin/python -m pytest -q -p no:cacheprovider --timeout 600 tests
+
+# The pure tests only: no gdb, no QEMU, a few seconds.
+test-fast: install
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_classify.py tests/test_dump.py \
+		tests/test_dump_fuzz.py tests/test_offline_cli.py tests/test_origins_store.py
+
+bench: install
+	@for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .venv .deps tests/.build .pytest_cache .hypothesis .benchmarks
+	find . -name __pycache__ -prune -exec rm -rf {} +
