@@ -1,0 +1,170 @@
+"""A real QEMU for the tests: started with a QMP socket, queried for the truth, always killed.
+
+The truth the tests compare with comes from QEMU itself (QMP `query-cpus-fast` and
+`query-iothreads` thread ids) and from /proc, never from the code under test.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence
+
+KVM_GET_API_VERSION = 0xAE00
+
+
+def kvm_usable():
+    """(usable, reason): /dev/kvm opens and answers KVM_GET_API_VERSION with 12."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError as err:
+        return False, "/dev/kvm cannot be opened: %s" % err.strerror
+    try:
+        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+        return version == 12, "KVM API version %d" % version
+    except OSError as err:
+        return False, "KVM_GET_API_VERSION failed: %s" % err.strerror
+    finally:
+        os.close(fd)
+
+
+def qemu_binary() -> str:
+    path = shutil.which("qemu-system-x86_64")
+    if not path:
+        raise RuntimeError("qemu-system-x86_64 is needed by the tests and is not installed "
+                           "(make test installs it)")
+    return path
+
+
+class QMP:
+    def __init__(self, path: str, timeout: float = 20) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buffer = b""
+        self.read()  # greeting
+        self.command("qmp_capabilities")
+
+    def read(self) -> dict:
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("QMP connection closed")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def command(self, name: str, **arguments) -> object:
+        message = {"execute": name}
+        if arguments:
+            message["arguments"] = arguments
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        while True:
+            reply = self.read()
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise RuntimeError("QMP %s: %s" % (name, reply["error"]))
+            return reply["return"]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class QemuVM:
+    """qemu-system-x86_64 with no disk (the firmware runs), QMP, and the options asked for."""
+
+    def __init__(self, accel: str = "tcg", smp: int = 2, names: bool = True,
+                 iothreads: Sequence[str] = (), vnc: bool = False, worker: bool = False,
+                 extra: Sequence[str] = ()) -> None:
+        self.dir = tempfile.mkdtemp(prefix="qemu-vm-")
+        self.accel = accel
+        accel_arg = {"tcg": "tcg,thread=multi", "tcg-rr": "tcg,thread=single", "kvm": "kvm"}[accel]
+        self.argv: List[str] = [qemu_binary(), "-M", "q35", "-m", "128", "-smp", str(smp),
+                                "-nodefaults", "-display", "none", "-accel", accel_arg,
+                                "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % self.dir]
+        if names:
+            self.argv += ["-name", "guest=test,debug-threads=on"]
+        for ident in iothreads:
+            self.argv += ["-object", "iothread,id=%s" % ident]
+        if vnc:
+            self.argv += ["-vnc", "unix:%s/vnc.sock" % self.dir]
+        if worker:
+            image = os.path.join(self.dir, "disk.raw")
+            with open(image, "wb") as handle:
+                handle.truncate(1 << 20)
+            self.argv += ["-drive", "if=none,id=drive0,format=raw,aio=threads,file=%s" % image]
+        self.argv += list(extra)
+        self.proc: Optional[subprocess.Popen] = None
+        self.qmp: Optional[QMP] = None
+
+    def __enter__(self) -> "QemuVM":
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.time() + 30
+        path = os.path.join(self.dir, "qmp.sock")
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("QEMU exited: %s" % self.proc.stderr.read().decode(errors="replace"))
+            try:
+                self.qmp = QMP(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.qmp:
+            self.qmp.close()
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc:
+            self.proc.wait()
+            self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def tids(self) -> List[int]:
+        return sorted(int(t) for t in os.listdir("/proc/%d/task" % self.pid))
+
+    def comm(self, tid: int) -> str:
+        with open("/proc/%d/task/%d/comm" % (self.pid, tid)) as handle:
+            return handle.read().rstrip("\n")
+
+    def vcpu_threads(self) -> Dict[int, int]:
+        """cpu-index -> thread-id, from QMP."""
+        return {cpu["cpu-index"]: cpu["thread-id"] for cpu in self.qmp.command("query-cpus-fast")}
+
+    def iothreads(self) -> Dict[str, int]:
+        return {io["id"]: io["thread-id"] for io in self.qmp.command("query-iothreads")}
+
+    def hmp(self, line: str) -> str:
+        return self.qmp.command("human-monitor-command", **{"command-line": line})
+
+    def start_worker(self) -> int:
+        """Read the drive once with aio=threads: a thread-pool worker appears (and idles 10 s)."""
+        before = set(self.tids())
+        self.hmp('qemu-io drive0 "read 0 4k"')
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            new = [t for t in self.tids() if t not in before]
+            if new:
+                return new[0]
+            time.sleep(0.05)
+        raise RuntimeError("no worker thread appeared")
+
+    def wait_for_threads(self, count: int, timeout: float = 20) -> None:
+        deadline = time.time() + timeout
+        while len(self.tids()) < count and time.time() < deadline:
+            time.sleep(0.05)
