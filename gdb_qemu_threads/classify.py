@@ -121,6 +121,7 @@ def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: Optional[int]) 
           "pthread_cond_timedwait", "sem_timedwait", "sem_clockwait", "pthread_cond_clockwait"),
          "worker", "timed wait (%s) at the top: a thread-pool worker"),
         (("syscall",), "call-rcu", "futex syscall at the top: qemu_event_wait"),
+        (("clock_nanosleep", "nanosleep"), "call-rcu", "%s at the top: call_rcu's batching sleep"),
     )
     if snap.complete and any(f.function and canonical(f.function) not in ("syscall", "ioctl")
                              for f in snap.frames[1:]):
