@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 
 GDB=${GDB:-gdb}
 PYTHON=${PYTHON:-python3}
-PACKAGES=(gdb gcc libc6-dev binutils qemu-system-x86 qemu-utils pulseaudio procps python3-venv python3-pip)
+# libc6-dbg: gdb then knows glibc's static functions (clone3, start_thread), which the
+# thread-creation recorder breaks on.
+PACKAGES=(gdb gcc libc6-dev libc6-dbg binutils qemu-system-x86 qemu-utils pulseaudio procps
+          python3-venv python3-pip)
 COMMANDS=(gdb gcc strip qemu-system-x86_64 qemu-img pulseaudio pgrep)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -21,6 +24,7 @@ system_packages() {
         command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
     done
     if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
+    if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libc6-dbg >/dev/null 2>&1; then missing+=(libc6-dbg); fi
     [ ${#missing[@]} -eq 0 ] && return 0
     say "missing: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then
