@@ -12,8 +12,15 @@ install:
 demo: install
 	.venv/bin/python scripts/demo.py
 
+NEWEST_GDB := $(CURDIR)/.venv-gdb-newest/bin/gdb
+
+# The whole suite under the distribution's gdb, then under the newest gdb (from PyPI).
 test: install
+	scripts/setup.sh gdb-newest
+	@echo "== tests under $$($(GDB) --version | head -1)"
 	.venv/bin/python -m pytest -q -p no:cacheprovider --timeout 600 tests
+	@echo "== tests under $$($(NEWEST_GDB) --version | head -1)"
+	GDB=$(NEWEST_GDB) .venv/bin/python -m pytest -q -p no:cacheprovider --timeout 600 tests
 
 # The pure tests only: no gdb, no QEMU, a few seconds.
 test-fast: install
@@ -24,5 +31,5 @@ bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf .venv .deps tests/.build .pytest_cache .hypothesis .benchmarks
+	rm -rf .venv .venv-gdb-newest .deps tests/.build .pytest_cache .hypothesis .benchmarks
 	find . -name __pycache__ -prune -exec rm -rf {} +

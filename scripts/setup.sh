@@ -3,8 +3,9 @@
 #   system packages (as root: apt-get; otherwise the command to run is printed),
 #   .venv          the Python the tests run in (pytest, hypothesis, the package itself),
 #   .deps/pyX.Y    pygments and tabulate for the Python that gdb embeds (X.Y is its version;
-#                  gdb_qemu_threads/load.py puts this folder on gdb's sys.path).
-# Usage: scripts/setup.sh [system|venv|deps|all]   (GDB=... picks the gdb to install for)
+#                  gdb_qemu_threads/load.py puts this folder on gdb's sys.path),
+#   .venv-gdb-newest  the newest gdb from PyPI, for `make test` to run the suite under it too.
+# Usage: scripts/setup.sh [system|venv|deps|gdb-newest|all]   (GDB=... picks the gdb to install for)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,10 +69,24 @@ deps() {
     touch "$dir/.installed"
 }
 
+# The newest gdb, from PyPI (gdb-for-pwndbg), in a venv of its own: it embeds that venv's
+# Python, so the tests can run under both the distribution's gdb and the newest one.
+gdb_newest() {
+    local stamp=.venv-gdb-newest/.installed
+    [ -e "$stamp" ] && return 0
+    say "installing the newest gdb (gdb-for-pwndbg) into .venv-gdb-newest"
+    rm -rf .venv-gdb-newest
+    "$PYTHON" -m venv .venv-gdb-newest
+    .venv-gdb-newest/bin/python -m pip install -q gdb-for-pwndbg >/dev/null
+    GDB=.venv-gdb-newest/bin/gdb deps
+    touch "$stamp"
+}
+
 case "${1:-all}" in
     system) system_packages ;;
     venv) venv ;;
     deps) venv; deps ;;
+    gdb-newest) venv; gdb_newest ;;
     all) system_packages; venv; deps ;;
-    *) say "usage: $0 [system|venv|deps|all]"; exit 2 ;;
+    *) say "usage: $0 [system|venv|deps|gdb-newest|all]"; exit 2 ;;
 esac
