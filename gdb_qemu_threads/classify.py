@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .model import Frame, ThreadReport, ThreadSnapshot, Verdict
+from .model import ROLES, Frame, ThreadReport, ThreadSnapshot, Verdict
 from .signatures import DEFAULT_TABLE, START_FUNCTIONS, Signature, SignatureTable
 from .states import canonical, decide_state
 
@@ -103,7 +103,7 @@ def _inherited_name(name: Optional[str]) -> bool:
 
 def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: Optional[int]) -> Optional[Match]:
     """Weak evidence for a thread of a QEMU process that nothing else decided."""
-    by_id = {sig.id: sig for sig in table.signatures}
+    by_id = table.by_id
     is_main = (snap.lwp is not None and snap.lwp == main_lwp) or (main_lwp is None and snap.num == 1)
     top = canonical(snap.frames[0].function) if snap.frames else ""
     if not snap.frames and snap.unreadable is None:
@@ -162,12 +162,12 @@ def _decide(snap: ThreadSnapshot, table: SignatureTable) -> Optional[Match]:
     return match_after_anonymous(snap.frames, table)
 
 
-def _format_detail(sig: Signature, vcpu: Optional[int], vcpu_guessed: bool, accel: Optional[str],
+def _format_detail(sig: Signature, vcpu: Optional[int], accel: Optional[str],
                    iothread: Optional[str], snap: ThreadSnapshot, match: Match) -> str:
     if sig.role == "vcpu":
         if sig.id == "vcpu-tcg-rr":
             return sig.detail
-        index = "?" if vcpu is None else ("%d?" % vcpu if vcpu_guessed else str(vcpu))
+        index = "?" if vcpu is None else str(vcpu)
         accel_text = " (%s)" % ACCEL_NAMES.get(accel, accel) if accel else ""
         return "vCPU %s%s" % (index, accel_text)
     if sig.role == "iothread":
@@ -218,7 +218,6 @@ def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Option
     sig = match.sig
     verdict = Verdict(role=role, state=state, activity=activity, evidence=match.evidence,
                       confidence=match.confidence, signature=sig.id)
-    vcpu_guessed = False
     if role == "vcpu":
         verdict.accel = snap.hints.get("accel") or sig.accel or process_accel
         if not sig.accel and verdict.accel and not snap.hints.get("accel"):
@@ -230,8 +229,7 @@ def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Option
             verdict.vcpu = int(match.groups["vcpu"])
     if role == "iothread":
         verdict.iothread = snap.hints.get("iothread") or match.groups.get("iothread")
-    verdict.detail = _format_detail(sig, verdict.vcpu, vcpu_guessed, verdict.accel,
-                                    verdict.iothread, snap, match)
+    verdict.detail = _format_detail(sig, verdict.vcpu, verdict.accel, verdict.iothread, snap, match)
     return verdict
 
 
@@ -260,5 +258,4 @@ def _number_vcpus_by_order(reports: List[ThreadReport]) -> None:
 def summary(reports: Sequence[ThreadReport]) -> Dict[str, int]:
     """Threads per role, in the contract's role order."""
     counts = Counter(r.verdict.role for r in reports)
-    from .model import ROLES
     return {role: counts[role] for role in ROLES if counts[role]}

@@ -282,6 +282,7 @@ class SignatureTable:
             else:
                 by_id[sig.id] = len(self.signatures)
                 self.signatures.append(sig)
+        self.by_id: Dict[str, Signature] = {sig.id: sig for sig in self.signatures}
         self.entry: Dict[str, Signature] = {}
         self.frame: Dict[str, Signature] = {}
         self.after_anon: Dict[str, Signature] = {}
