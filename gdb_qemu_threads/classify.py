@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from . import locks
 from .model import ROLES, Frame, ThreadReport, ThreadSnapshot, Verdict
 from .signatures import DEFAULT_TABLE, START_FUNCTIONS, Signature, SignatureTable
 from .states import canonical, decide_state
@@ -200,6 +201,7 @@ def classify(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable
     for snap, match in zip(snapshots, matches):
         reports.append(ThreadReport(snap, _verdict(snap, match, process_accel)))
     _number_vcpus_by_order(reports)
+    locks.apply(locks.collect(reports))  # the state of a lock's waiters names it and its holder
     return reports
 
 

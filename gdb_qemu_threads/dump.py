@@ -15,7 +15,9 @@ import re
 import sys
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
+from .locks import ARG_PROBES
 from .model import Frame, ThreadSnapshot
+from .states import canonical
 
 __all__ = ["DumpError", "parse_dumps", "parse_dump_text"]
 
@@ -320,6 +322,8 @@ class _Reader:
         frame = self.frame(text, level)
         if frame is not None:
             self.add_frame(level, frame)
+            if frame.function and canonical(frame.function) in ARG_PROBES:
+                _note_wait_argument(self.block, canonical(frame.function), text)
 
     # -- what lines mean -------------------------------------------------------------------
     def new_dump(self) -> _Dump:
@@ -527,6 +531,21 @@ class _Reader:
                           pc=pc, file=intern(file) if file else None, line=line, inlined=inlined)
             self.frames[key] = frame
         return frame
+
+
+def _note_wait_argument(snap: Optional[ThreadSnapshot], function: str, text: str) -> None:
+    """A lock or event argument as gdb prints it ("mutex=0x55d0c1a0 <qemu_global_mutex>"),
+    for locks.py: the address, and the symbol gdb named it by."""
+    if snap is None:
+        return
+    match = re.search(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?"
+                      % ARG_PROBES[function], text)
+    if not match:
+        return
+    address = int(match.group(1), 16)
+    snap.hints.setdefault("wait_args", {})[function] = address
+    if match.group(2) and not match.group(3):
+        snap.hints.setdefault("arg_symbols", {})[address] = match.group(2)
 
 
 def _num(num: Optional[str], sub: Optional[str]) -> Optional[int]:

@@ -29,7 +29,7 @@ def canonical(name: Optional[str]) -> str:
 _SIXTY_FOUR = {"pread", "pwrite", "preadv", "pwritev", "futex_abstimed_wait_common",
                "futex_abstimed_wait_cancelable", "clock_nanosleep", "futex_abstimed_wait",
                "ppoll", "fstatat", "lseek", "openat", "sem_clockwait", "pthread_cond_timedwait",
-               "sem_timedwait"}
+               "sem_timedwait", "new_sem_wait_slow"}
 
 # Where a thread sleeps until something happens: the C library's calls, and other
 # libraries' waits that name a better "where" than the syscall under them.
@@ -38,7 +38,7 @@ poll ppoll select pselect pselect6 epoll_wait epoll_pwait epoll_pwait2
 futex_wait futex_abstimed_wait futex_abstimed_wait_common futex_abstimed_wait_cancelable
 futex_wait_cancelable lll_futex_wait pthread_cond_wait pthread_cond_timedwait
 pthread_cond_clockwait pthread_cond_wait_common sem_wait sem_timedwait sem_clockwait
-do_futex_wait sem_wait_slow syscall nanosleep clock_nanosleep usleep sleep pause sigwait
+do_futex_wait sem_wait_slow new_sem_wait_slow syscall nanosleep clock_nanosleep usleep sleep pause sigwait
 sigwaitinfo sigtimedwait sigsuspend
 """.split())
 LIBRARY_WAIT = frozenset("""

@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 GDB=${GDB:-gdb}
 PYTHON=${PYTHON:-python3}
 # libc6-dbg: gdb then knows glibc's static functions (clone3, start_thread), which the
-# thread-creation recorder breaks on.
-PACKAGES=(gdb gcc libc6-dev libc6-dbg binutils qemu-system-x86 qemu-utils pulseaudio procps
+# thread-creation recorder breaks on. qemu-system-gui: QEMU's PulseAudio driver (audio-pa.so),
+# whose thread the tests look for.
+PACKAGES=(gdb gcc libc6-dev libc6-dbg binutils qemu-system-x86 qemu-system-gui qemu-utils pulseaudio procps
           python3-venv python3-pip)
 COMMANDS=(gdb gcc strip qemu-system-x86_64 qemu-img pulseaudio pgrep)
 
@@ -25,7 +26,10 @@ system_packages() {
         command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
     done
     if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
-    if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libc6-dbg >/dev/null 2>&1; then missing+=(libc6-dbg); fi
+    local pkg
+    for pkg in libc6-dbg qemu-system-gui; do
+        if command -v dpkg >/dev/null 2>&1 && ! dpkg -s "$pkg" >/dev/null 2>&1; then missing+=("$pkg"); fi
+    done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "missing: ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then

@@ -28,7 +28,11 @@ NAMED_ROLES = {"worker": "worker", "vnc_worker": "vnc-worker", "kvm-nx-lpage-re"
 def classify_attached(vm, extra_commands=()):
     run = run_gdb(json_command("qemu-threads --json") + list(extra_commands), pid=vm.pid,
                   timeout=180).check()
-    return run, {t["lwp"]: t for t in run.json_docs()[0]["threads"]}
+    doc = run.json_docs()[0]
+    # An idle QEMU is no hang: no cycle, no lost wake-up, no lock left by a dead thread.
+    assert doc["deadlocks"] == [], doc["deadlocks"]
+    assert not [lock for lock in doc["locks"] if lock["problem"]], doc["locks"]
+    return run, {t["lwp"]: t for t in doc["threads"]}
 
 
 def expected_roles(vm, names):
