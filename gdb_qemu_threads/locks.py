@@ -123,7 +123,18 @@ def wait_frames(frames: Sequence[Frame]) -> List[str]:
 
 
 def wait_site(frames: Sequence[Frame], hints: Dict[str, Any]) -> Optional[WaitSite]:
-    """The lock or event a thread waits on, from its frames and the reader's raw facts."""
+    """The lock or event a thread waits on, from its frames and the reader's raw facts.
+    Worked out once per snapshot: the reader and every report ask again."""
+    key = (len(frames), hints.get("futex"), len(hints.get("wait_args") or ()))
+    memo = hints.get("_wait_site")
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    site = _wait_site(frames, hints)
+    hints["_wait_site"] = (key, site)
+    return site
+
+
+def _wait_site(frames: Sequence[Frame], hints: Dict[str, Any]) -> Optional[WaitSite]:
     names = wait_frames(frames)
     kind = None
     index = 0
@@ -247,8 +258,10 @@ def collect(reports: Sequence[ThreadReport]) -> LockReport:
         symbol = snap.hints.get("wait_symbol") or (snap.hints.get("arg_symbols") or {}).get(site.address)
         address = "0x%x" % site.address if site.address is not None else None
         if site.kind == "event":
+            # the futex word may lie inside the object: "cond+40" names the object "cond"
+            name = symbol.split("+", 1)[0] if symbol else None
             result.events.append((report, {"kind": "event", "type": site.type, "address": address,
-                                           "name": symbol, "owner_lwp": None}))
+                                           "name": name, "owner_lwp": None}))
             continue
         name = lock_name(site, snap.frames, symbol)
         key = (site.kind, site.address) if site.address is not None else (site.kind, name or id(report))
