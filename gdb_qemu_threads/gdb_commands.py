@@ -52,6 +52,10 @@ class Settings:
         self.signatures_file = _Setting("signatures-file", gdb.PARAM_OPTIONAL_FILENAME,
                                         "A JSON file of extra thread signatures (see the README).", "")
         self.signatures_file.name_for_show = "Extra signatures file"
+        self.reuse_stacks = _Setting("reuse-stacks", gdb.PARAM_BOOLEAN,
+                                     "Recognise a stack another thread already showed (same pc, same "
+                                     "return addresses) instead of unwinding it again (x86-64).", True)
+        self.reuse_stacks.name_for_show = "Reusing unwound stacks"
         self.debug = _Setting("debug", gdb.PARAM_BOOLEAN,
                               "Show Python tracebacks of qemu-threads' own errors.", False)
         self.debug.name_for_show = "Tracebacks"
@@ -122,7 +126,8 @@ class QemuThreadsCommand(gdb.Command):
         try:
             snapshots, pid = live.read_snapshots(max_frames, want_lines=opts.bt, os_names=_os_names,
                                                  named_decides=None if opts.bt or opts.group
-                                                 else table.by_name)  # those need whole stacks
+                                                 else table.by_name,  # those need whole stacks
+                                                 reuse_stacks=bool(self.settings.reuse_stacks.value))
         except live.NoProcess as err:
             raise gdb.GdbError("qemu-threads: %s" % err)
         _attach_origins(snapshots, pid)
@@ -144,6 +149,7 @@ class QemuThreadsCommand(gdb.Command):
 _SETTINGS_HELP = """
 Settings: set qemu-threads max-frames N (frames read per thread, 0 for all; default 64),
 set qemu-threads color auto|on|off, set qemu-threads signatures-file FILE (extra signatures),
+set qemu-threads reuse-stacks on|off (recognise stacks already unwound; default on),
 set qemu-threads debug on|off. Under gdb, let QEMU's vCPU kicks through with
 `handle SIGUSR1 nostop noprint pass`."""
 

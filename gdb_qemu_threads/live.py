@@ -61,7 +61,8 @@ def _arg_registers() -> Optional[Tuple[str, str]]:
 class _Reader:
     def __init__(self, inferior: "gdb.Inferior", max_frames: int, want_lines: bool,
                  os_names: Dict[Tuple[int, int], str],
-                 named_decides: Optional[Callable[[Optional[str]], bool]]) -> None:
+                 named_decides: Optional[Callable[[Optional[str]], bool]],
+                 reuse_stacks: bool = True) -> None:
         self.inferior = inferior
         self.max_frames = max_frames
         self.named_decides = named_decides
@@ -74,6 +75,9 @@ class _Reader:
         self.arg_registers = _arg_registers()
         self.symbols: Dict[int, Optional[str]] = {}
         self._byteorder: Optional[str] = None
+        self.probed = False
+        self.stacks = _StackCache(inferior) if reuse_stacks and self.arg_registers and \
+            self.arg_registers[0] == "rdi" else None
 
     def library(self, pc: int) -> Optional[str]:
         # solib_name walks the list of shared objects; pcs repeat a lot across threads.
@@ -103,30 +107,54 @@ class _Reader:
 
     def walk(self, snap: ThreadSnapshot, shallow: bool) -> None:
         """Unwind to the thread-start plumbing, or, when `shallow`, only to the first frame
-        of the program's own code (enough for the state; the name already gave the role)."""
-        frames: List[Frame] = []
-        waiting = True  # still in the C library's or QEMU's wait plumbing
+        of the program's own code (enough for the state; the name already gave the role).
+        A stack another thread already showed is recognised instead (see _StackCache)."""
         try:
-            frame = gdb.newest_frame()
+            newest = gdb.newest_frame()
+            if self.stacks is not None and self.stacks.replay(newest, snap, shallow, self):
+                self.lock_facts(snap)
+                return
+        except gdb.error:
+            newest = None
+        frames: List[Frame] = []
+        sps: List[int] = []
+        types: List[int] = []
+        waiting = True  # still in the C library's or QEMU's wait plumbing
+        self.probed = False
+        frame = None
+        try:
+            frame = newest if newest is not None else gdb.newest_frame()
             last = frame
             while frame is not None and len(frames) < self.max_frames:
                 frames.append(self.frame(frame, snap, len(frames)))
+                if self.stacks is not None:
+                    sps.append(int(frame.read_register(self.stacks.sp)))
+                    types.append(frame.type())
                 if waiting:
                     waiting = self.wait_facts(frame, frames[-1], snap, len(frames) - 1)
                 if frames[-1].function in START_FUNCTIONS:
                     frame = None  # outer frames are the thread-start plumbing: nothing to learn
                     break
-                last, frame = frame, frame.older()
                 if shallow and is_context_frame(frames[-1]):
                     break
+                last, frame = frame, frame.older()
             snap.complete = frame is None
             if frame is None:
                 self.note_stop(snap, last)
+            if self.stacks is not None and not self.probed:
+                self.stacks.learn(frames, sps, types, snap, shallow)
         except gdb.error as err:  # gdb.MemoryError is a gdb.error
             snap.unreadable = "Backtrace stopped: %s" % err
             snap.complete = False
         snap.frames = frames
         self.lock_facts(snap)
+
+    def level0_facts(self, newest: "gdb.Frame", snap: ThreadSnapshot) -> None:
+        """What a replayed stack still needs from the thread itself: frame 0's registers."""
+        top = snap.frames[0]
+        if top.function and canonical(top.function) == "ioctl":
+            self.kvm_vcpu_from_fd(newest, snap)
+        self.wait_facts(newest, top, snap, 0)
 
     def wait_facts(self, gframe: "gdb.Frame", frame: Frame, snap: ThreadSnapshot, level: int) -> bool:
         """Registers and debug-info arguments of the frames a thread waits in (locks.py reads
@@ -149,6 +177,7 @@ class _Reader:
                     else int(value)
                 if address:
                     snap.hints.setdefault("wait_args", {})[name] = address
+                    self.probed = True  # per-thread debug-info facts: not a stack to replay
             except (gdb.error, ValueError, RuntimeError, TypeError):
                 pass  # no debug info here
         if level >= 16:
@@ -230,7 +259,7 @@ class _Reader:
         name = frame.name()
         pc = library = file = line = None
         inlined = False
-        if name is None or self.want_lines:
+        if name is None or self.want_lines or self.stacks is not None:
             pc = frame.pc()
             library = self.library(pc)
         if self.want_lines:
@@ -275,6 +304,7 @@ class _Reader:
                 return
             snap.hints["vcpu"] = int(value.dereference()["cpu_index"])
             snap.hints["vcpu_source"] = "debug info (%s)" % function
+            self.probed = True
         except (gdb.error, ValueError, RuntimeError):
             return  # no debug info for this frame, or no such argument
 
@@ -326,6 +356,99 @@ def _frame_label(frame: "gdb.Frame") -> str:
     return name
 
 
+class _Stack:
+    """A stack as gdb unwound it: its frames, and where each return address was found."""
+
+    __slots__ = ("frames", "offsets", "complete", "unreadable", "span")
+
+    def __init__(self, frames, offsets, complete, unreadable, span) -> None:
+        self.frames = frames          # Frame objects, innermost first
+        self.offsets = offsets        # per frame after the first: the return address's offset
+                                      # from frame 0's sp, or None for an inlined frame
+        self.complete = complete
+        self.unreadable = unreadable
+        self.span = span              # bytes of stack the offsets cover
+
+
+class _StackCache:
+    """Stacks already unwound in this run, by frame 0's pc, to recognise them in other threads.
+
+    gdb's unwinder costs tens of microseconds a frame, and a QEMU process has many threads
+    parked in the same place (128 vCPUs in one wait). On x86-64 a caller's return address
+    sits just below the caller's sp, at a fixed distance from the callee's sp for a given pc
+    (dynamic stack allocation aside). So when another thread stops at the same pc, one read of
+    its stack checks every return address at the distances the first thread had: all equal
+    means the same frames (same pcs, same functions); any difference, and gdb unwinds the
+    thread as usual. Per-thread facts (registers at frame 0) are still read from the thread.
+    """
+
+    sp = "rsp"
+    MAX_SHAPES = 8  # different stacks kept per frame-0 pc
+
+    def __init__(self, inferior: "gdb.Inferior") -> None:
+        self.inferior = inferior
+        self.stacks: Dict[Tuple[int, bool], List[_Stack]] = {}
+        self.replayed = 0
+
+    def learn(self, frames: List[Frame], sps: List[int], types: List[int], snap: ThreadSnapshot,
+              shallow: bool) -> None:
+        if not frames or any(f.pc is None for f in frames):
+            return
+        key = (frames[0].pc, shallow)
+        known_stacks = self.stacks.setdefault(key, [])
+        if len(known_stacks) >= self.MAX_SHAPES or any(k.frames == frames for k in known_stacks):
+            return
+        offsets: List[Optional[int]] = []
+        for level in range(1, len(frames)):
+            if types[level - 1] == gdb.INLINE_FRAME or types[level] == gdb.TAILCALL_FRAME:
+                # an inlined frame shares pc and sp with the frame it is inlined into; a
+                # tail-call frame is gdb's inference from call-site debug info: no slot
+                offsets.append(None)
+                continue
+            if types[level] not in (gdb.NORMAL_FRAME, gdb.INLINE_FRAME):
+                return  # a signal trampoline, a dummy frame: leave it to gdb
+            offset = sps[level] - 8 - sps[0]
+            if offset < 0 or offset > 1 << 20:
+                return  # a signal frame, another stack: leave it to gdb
+            offsets.append(offset)
+        known = [o for o in offsets if o is not None]
+        known_stacks.append(_Stack(frames, offsets, snap.complete, snap.unreadable,
+                                   (max(known) + 8) if known else 0))
+
+    def replay(self, newest: "gdb.Frame", snap: ThreadSnapshot, shallow: bool, reader: "_Reader") -> bool:
+        candidates = self.stacks.get((newest.pc(), shallow))
+        if not candidates:
+            return False
+        sp = int(newest.read_register(self.sp))
+        for stack in candidates:
+            if not self.matches(stack, sp):
+                continue
+            snap.frames = list(stack.frames)
+            reader.level0_facts(newest, snap)
+            if "futex" not in snap.hints and any(canonical(f.function) in locks.ARG_PROBES
+                                                 for f in stack.frames):
+                # this thread's lock arguments would come from debug info, frame by frame
+                snap.frames, snap.hints = [], {}
+                return False
+            snap.complete = stack.complete
+            snap.unreadable = stack.unreadable
+            self.replayed += 1
+            return True
+        return False
+
+    def matches(self, stack: _Stack, sp: int) -> bool:
+        if not stack.span:
+            return True
+        try:
+            raw = self.inferior.read_memory(sp, stack.span).tobytes()
+        except (gdb.error, ValueError):
+            return False
+        for frame, offset in zip(stack.frames[1:], stack.offsets):
+            if offset is not None and int.from_bytes(raw[offset:offset + 8], "little") != frame.pc:
+                return False
+        return True
+
+
 class _KeepSelection:
     """Restore the selected thread and frame, as the user had them."""
 
@@ -365,7 +488,7 @@ def _level_of(frame: "gdb.Frame") -> int:
 def read_snapshots(max_frames: int = 64, want_lines: bool = False,
                    os_names: Optional[Dict[Tuple[int, int], str]] = None,
                    named_decides: Optional[Callable[[Optional[str]], bool]] = None,
-                   ) -> Tuple[List[ThreadSnapshot], int]:
+                   reuse_stacks: bool = True) -> Tuple[List[ThreadSnapshot], int]:
     """Every thread of the selected inferior, by gdb number, and the process id (0 if none).
 
     named_decides(name) says that a thread's name alone decides its role: such threads are
@@ -375,7 +498,7 @@ def read_snapshots(max_frames: int = 64, want_lines: bool = False,
     if not threads:
         raise NoProcess("no process: run QEMU, attach to it (gdb -p PID) or load a core file first")
     threads.sort(key=lambda t: t.num)
-    reader = _Reader(inferior, max_frames, want_lines, os_names or {}, named_decides)
+    reader = _Reader(inferior, max_frames, want_lines, os_names or {}, named_decides, reuse_stacks)
     current = gdb.selected_thread()
     snapshots = []
     with _KeepSelection():
