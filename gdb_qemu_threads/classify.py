@@ -231,6 +231,8 @@ def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Option
             verdict.vcpu = int(match.groups["vcpu"])
     if role == "iothread":
         verdict.iothread = snap.hints.get("iothread") or match.groups.get("iothread")
+        if snap.hints.get("iothread"):
+            verdict.evidence += "; id from %s" % snap.hints.get("iothread_source", "debug info")
     verdict.detail = _format_detail(sig, verdict.vcpu, verdict.accel, verdict.iothread, snap, match)
     return verdict
 

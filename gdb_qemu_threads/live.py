@@ -13,12 +13,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
-from . import locks
+from . import locks, qom
 from .model import Frame, ThreadSnapshot
 from .signatures import CPU_INDEX_PROBES, START_FUNCTIONS
 from .states import canonical, is_context_frame
 
 KVM_RUN = 0xAE80
+IOTHREAD_ENTRY = "iothread_run"  # iothread.c, all versions: static void *iothread_run(void *opaque)
 _KVM_VCPU_FD = re.compile(r"^anon_inode:kvm-vcpu:(\d+)$")
 # Registers holding a syscall wrapper's first two arguments, by architecture.
 _ARG_REGISTERS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
@@ -271,6 +272,8 @@ class _Reader:
             self.kvm_vcpu_from_fd(frame, snap)
         if name in CPU_INDEX_PROBES and "vcpu" not in snap.hints:
             self.cpu_index_from_debug_info(frame, name, snap)
+        if name == IOTHREAD_ENTRY and "iothread" not in snap.hints:
+            self.iothread_id_from_qom(frame, snap)
         return Frame(function=name, library=library, pc=pc, file=file, line=line, inlined=inlined)
 
     def kvm_vcpu_from_fd(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
@@ -307,6 +310,31 @@ class _Reader:
             self.probed = True
         except (gdb.error, ValueError, RuntimeError):
             return  # no debug info for this frame, or no such argument
+
+    def iothread_id_from_qom(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
+        """With debug info, iothread_run's IOThread: its id is its name in its QOM parent."""
+        try:
+            obj_type = gdb.lookup_type("Object").pointer()
+            prop_type = gdb.lookup_type("ObjectProperty").pointer()
+            char_p = gdb.lookup_type("char").pointer()
+            obj = frame.read_var("opaque").cast(obj_type)
+            if int(obj) == 0 or int(obj["parent"]) == 0:
+                return
+            table = int(obj["parent"].dereference()["properties"])
+        except (gdb.error, ValueError, RuntimeError):
+            return  # no debug info, or not QEMU's QOM
+        def read(address: int, length: int) -> bytes:
+            return self.inferior.read_memory(address, length).tobytes()
+        for key, value in qom.hash_table_entries(read, table) or ():
+            try:
+                prop = gdb.Value(value).cast(prop_type).dereference()
+                if int(prop["opaque"]) == int(obj) and prop["type"].string().startswith("child<"):
+                    snap.hints["iothread"] = gdb.Value(key).cast(char_p).string()
+                    snap.hints["iothread_source"] = "debug info (its QOM parent's child property)"
+                    self.probed = True
+                    return
+            except (gdb.error, ValueError, RuntimeError, UnicodeDecodeError):
+                continue
 
     def cpu_state_type(self):
         if not self.cpu_type_looked_up:

@@ -66,7 +66,8 @@ def main() -> int:
         commands = ["set pagination off", "set width 0", "set print thread-events off",
                     "handle SIGUSR1 nostop noprint pass", "source %s" % LOADER,
                     "echo \\n(gdb) qemu-threads\\n", "qemu-threads",
-                    "echo \\n(gdb) qemu-threads --group\\n", "qemu-threads --group", "detach"]
+                    "echo \\n(gdb) qemu-threads --group\\n", "qemu-threads --group",
+                    "echo \\n(gdb) qemu-threads --locks\\n", "qemu-threads --locks", "detach"]
         gdb_argv = [gdb, "-nx", "-batch", "-q", "-p", str(proc.pid)]
         for command in commands:
             gdb_argv += ["-ex", command]

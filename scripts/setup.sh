@@ -13,8 +13,10 @@ GDB=${GDB:-gdb}
 PYTHON=${PYTHON:-python3}
 # libc6-dbg: gdb then knows glibc's static functions (clone3, start_thread), which the
 # thread-creation recorder breaks on. qemu-system-gui: QEMU's PulseAudio driver (audio-pa.so),
-# whose thread the tests look for.
+# whose thread the tests look for. libglib2.0-dev and pkg-config: a fixture keeps QEMU's
+# object tree in real GLib hash tables.
 PACKAGES=(gdb gcc libc6-dev libc6-dbg binutils qemu-system-x86 qemu-system-gui qemu-utils pulseaudio procps
+          libglib2.0-dev pkg-config
           python3-venv python3-pip)
 COMMANDS=(gdb gcc strip qemu-system-x86_64 qemu-img pulseaudio pgrep)
 
@@ -27,7 +29,7 @@ system_packages() {
     done
     if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then missing+=(python3-venv); fi
     local pkg
-    for pkg in libc6-dbg qemu-system-gui; do
+    for pkg in libc6-dbg qemu-system-gui libglib2.0-dev pkg-config; do
         if command -v dpkg >/dev/null 2>&1 && ! dpkg -s "$pkg" >/dev/null 2>&1; then missing+=("$pkg"); fi
     done
     [ ${#missing[@]} -eq 0 ] && return 0

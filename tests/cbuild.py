@@ -31,19 +31,34 @@ def require_tool(name: str) -> str:
     return path
 
 
-def build(source: str, variant: str = "debug", extra: tuple = ()) -> Path:
+def pkg_config(package: str) -> tuple:
+    """(compiler flags, linker flags) of an installed library, from pkg-config."""
+    tool = require_tool("pkg-config")
+    try:
+        cflags = subprocess.run([tool, "--cflags", package], check=True, stdout=subprocess.PIPE,
+                                universal_newlines=True).stdout.split()
+        libs = subprocess.run([tool, "--libs", package], check=True, stdout=subprocess.PIPE,
+                              universal_newlines=True).stdout.split()
+    except subprocess.CalledProcessError:
+        raise RuntimeError("%s's development files are needed by the tests and are not installed "
+                           "(make test installs them)" % package)
+    return tuple(cflags), tuple(libs)
+
+
+def build(source: str, variant: str = "debug", extra: tuple = (), libs: tuple = ()) -> Path:
     """Compile tests/fixtures/<source> once per content and variant; return the binary."""
     src = FIXTURES / source
     flags = VARIANTS[variant] + list(extra)
-    digest = hashlib.sha1(src.read_bytes() + repr(flags).encode()).hexdigest()[:10]
+    support = (FIXTURES / "fixture_support.c").read_bytes()  # #included by most fixtures
+    digest = hashlib.sha1(src.read_bytes() + support + repr(flags + list(libs)).encode()).hexdigest()[:10]
     out = BUILD / ("%s-%s-%s" % (src.stem, variant, digest))
     BUILD.mkdir(parents=True, exist_ok=True)
     with open(BUILD / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers may build the same fixture
         if not out.exists():
             tmp = out.with_suffix(".tmp")
-            subprocess.run([require_tool("gcc")] + flags + ["-o", str(tmp), str(src), "-pthread"],
-                           check=True)
+            subprocess.run([require_tool("gcc")] + flags + ["-o", str(tmp), str(src), "-pthread"]
+                           + list(libs), check=True)
             if variant == "stripped":
                 subprocess.run([require_tool("strip"), "--strip-all", str(tmp)], check=True)
             os.replace(tmp, out)
