@@ -157,6 +157,7 @@ class _Reader:
     def __init__(self) -> None:
         self.dumps: List[_Dump] = [_Dump()]
         self.frames: Dict[tuple, Frame] = {}   # shared Frame objects
+        self.probes: Dict[str, Optional[str]] = {}  # function -> its lock argument's probe, or None
         self.selected: Optional[Ident] = None  # the thread gdb has selected, as last shown
         self.block: Optional[ThreadSnapshot] = None  # thread whose frames are being read
         self.block_applied = False             # that block has a `thread apply` header
@@ -322,8 +323,14 @@ class _Reader:
         frame = self.frame(text, level)
         if frame is not None:
             self.add_frame(level, frame)
-            if frame.function and canonical(frame.function) in ARG_PROBES:
-                _note_wait_argument(self.block, canonical(frame.function), text)
+            function = frame.function
+            if function is not None:
+                probe = self.probes.get(function, "")
+                if probe == "":
+                    name = canonical(function)
+                    probe = self.probes[function] = name if name in ARG_PROBES else None
+                if probe is not None:
+                    _note_wait_argument(self.block, probe, text)
 
     # -- what lines mean -------------------------------------------------------------------
     def new_dump(self) -> _Dump:
@@ -533,13 +540,16 @@ class _Reader:
         return frame
 
 
+_ARGUMENT = {function: re.compile(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?" % arg)
+             for function, arg in ARG_PROBES.items()}
+
+
 def _note_wait_argument(snap: Optional[ThreadSnapshot], function: str, text: str) -> None:
     """A lock or event argument as gdb prints it ("mutex=0x55d0c1a0 <qemu_global_mutex>"),
     for locks.py: the address, and the symbol gdb named it by."""
     if snap is None:
         return
-    match = re.search(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?"
-                      % ARG_PROBES[function], text)
+    match = _ARGUMENT[function].search(text)
     if not match:
         return
     address = int(match.group(1), 16)

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
-from . import locks, qom
+from . import locks, qom, stacks
 from .model import Frame, ThreadSnapshot
 from .signatures import CPU_INDEX_PROBES, START_FUNCTIONS
 from .states import canonical, is_context_frame
@@ -77,7 +77,7 @@ class _Reader:
         self.symbols: Dict[int, Optional[str]] = {}
         self._byteorder: Optional[str] = None
         self.probed = False
-        self.stacks = _StackCache(inferior) if reuse_stacks and self.arg_registers and \
+        self.stacks = stacks.StackCache() if reuse_stacks and self.arg_registers and \
             self.arg_registers[0] == "rdi" else None
 
     def library(self, pc: int) -> Optional[str]:
@@ -109,10 +109,10 @@ class _Reader:
     def walk(self, snap: ThreadSnapshot, shallow: bool) -> None:
         """Unwind to the thread-start plumbing, or, when `shallow`, only to the first frame
         of the program's own code (enough for the state; the name already gave the role).
-        A stack another thread already showed is recognised instead (see _StackCache)."""
+        A stack another thread already showed is recognised instead (stacks.py)."""
         try:
             newest = gdb.newest_frame()
-            if self.stacks is not None and self.stacks.replay(newest, snap, shallow, self):
+            if self.stacks is not None and self.reuse(newest, snap, shallow):
                 self.lock_facts(snap)
                 return
         except gdb.error:
@@ -129,7 +129,7 @@ class _Reader:
             while frame is not None and len(frames) < self.max_frames:
                 frames.append(self.frame(frame, snap, len(frames)))
                 if self.stacks is not None:
-                    sps.append(int(frame.read_register(self.stacks.sp)))
+                    sps.append(int(frame.read_register(stacks.SP)))
                     types.append(frame.type())
                 if waiting:
                     waiting = self.wait_facts(frame, frames[-1], snap, len(frames) - 1)
@@ -143,12 +143,27 @@ class _Reader:
             if frame is None:
                 self.note_stop(snap, last)
             if self.stacks is not None and not self.probed:
-                self.stacks.learn(frames, sps, types, snap, shallow)
+                self.stacks.learn((frames[0].pc, shallow) if frames else None, frames, sps, types,
+                                  (snap.complete, snap.unreadable))
         except gdb.error as err:  # gdb.MemoryError is a gdb.error
             snap.unreadable = "Backtrace stopped: %s" % err
             snap.complete = False
         snap.frames = frames
         self.lock_facts(snap)
+
+    def reuse(self, newest: "gdb.Frame", snap: ThreadSnapshot, shallow: bool) -> bool:
+        """The frames of a stack another thread showed, if this thread has it too."""
+        stack = self.stacks.find((newest.pc(), shallow), newest, self.inferior)
+        if stack is None:
+            return False
+        snap.frames = list(stack.frames)
+        self.level0_facts(newest, snap)
+        if "futex" not in snap.hints and any(canonical(f.function) in locks.ARG_PROBES
+                                             for f in stack.frames):
+            snap.frames = []  # its lock arguments would come from debug info, frame by frame
+            return False
+        snap.complete, snap.unreadable = stack.extra
+        return True
 
     def level0_facts(self, newest: "gdb.Frame", snap: ThreadSnapshot) -> None:
         """What a replayed stack still needs from the thread itself: frame 0's registers."""
@@ -382,99 +397,6 @@ def _frame_label(frame: "gdb.Frame") -> str:
     if sal.symtab is not None and sal.line:
         return "%s (%s:%d)" % (name, sal.symtab.filename, sal.line)
     return name
-
-
-class _Stack:
-    """A stack as gdb unwound it: its frames, and where each return address was found."""
-
-    __slots__ = ("frames", "offsets", "complete", "unreadable", "span")
-
-    def __init__(self, frames, offsets, complete, unreadable, span) -> None:
-        self.frames = frames          # Frame objects, innermost first
-        self.offsets = offsets        # per frame after the first: the return address's offset
-                                      # from frame 0's sp, or None for an inlined frame
-        self.complete = complete
-        self.unreadable = unreadable
-        self.span = span              # bytes of stack the offsets cover
-
-
-class _StackCache:
-    """Stacks already unwound in this run, by frame 0's pc, to recognise them in other threads.
-
-    gdb's unwinder costs tens of microseconds a frame, and a QEMU process has many threads
-    parked in the same place (128 vCPUs in one wait). On x86-64 a caller's return address
-    sits just below the caller's sp, at a fixed distance from the callee's sp for a given pc
-    (dynamic stack allocation aside). So when another thread stops at the same pc, one read of
-    its stack checks every return address at the distances the first thread had: all equal
-    means the same frames (same pcs, same functions); any difference, and gdb unwinds the
-    thread as usual. Per-thread facts (registers at frame 0) are still read from the thread.
-    """
-
-    sp = "rsp"
-    MAX_SHAPES = 8  # different stacks kept per frame-0 pc
-
-    def __init__(self, inferior: "gdb.Inferior") -> None:
-        self.inferior = inferior
-        self.stacks: Dict[Tuple[int, bool], List[_Stack]] = {}
-        self.replayed = 0
-
-    def learn(self, frames: List[Frame], sps: List[int], types: List[int], snap: ThreadSnapshot,
-              shallow: bool) -> None:
-        if not frames or any(f.pc is None for f in frames):
-            return
-        key = (frames[0].pc, shallow)
-        known_stacks = self.stacks.setdefault(key, [])
-        if len(known_stacks) >= self.MAX_SHAPES or any(k.frames == frames for k in known_stacks):
-            return
-        offsets: List[Optional[int]] = []
-        for level in range(1, len(frames)):
-            if types[level - 1] == gdb.INLINE_FRAME or types[level] == gdb.TAILCALL_FRAME:
-                # an inlined frame shares pc and sp with the frame it is inlined into; a
-                # tail-call frame is gdb's inference from call-site debug info: no slot
-                offsets.append(None)
-                continue
-            if types[level] not in (gdb.NORMAL_FRAME, gdb.INLINE_FRAME):
-                return  # a signal trampoline, a dummy frame: leave it to gdb
-            offset = sps[level] - 8 - sps[0]
-            if offset < 0 or offset > 1 << 20:
-                return  # a signal frame, another stack: leave it to gdb
-            offsets.append(offset)
-        known = [o for o in offsets if o is not None]
-        known_stacks.append(_Stack(frames, offsets, snap.complete, snap.unreadable,
-                                   (max(known) + 8) if known else 0))
-
-    def replay(self, newest: "gdb.Frame", snap: ThreadSnapshot, shallow: bool, reader: "_Reader") -> bool:
-        candidates = self.stacks.get((newest.pc(), shallow))
-        if not candidates:
-            return False
-        sp = int(newest.read_register(self.sp))
-        for stack in candidates:
-            if not self.matches(stack, sp):
-                continue
-            snap.frames = list(stack.frames)
-            reader.level0_facts(newest, snap)
-            if "futex" not in snap.hints and any(canonical(f.function) in locks.ARG_PROBES
-                                                 for f in stack.frames):
-                # this thread's lock arguments would come from debug info, frame by frame
-                snap.frames, snap.hints = [], {}
-                return False
-            snap.complete = stack.complete
-            snap.unreadable = stack.unreadable
-            self.replayed += 1
-            return True
-        return False
-
-    def matches(self, stack: _Stack, sp: int) -> bool:
-        if not stack.span:
-            return True
-        try:
-            raw = self.inferior.read_memory(sp, stack.span).tobytes()
-        except (gdb.error, ValueError):
-            return False
-        for frame, offset in zip(stack.frames[1:], stack.offsets):
-            if offset is not None and int.from_bytes(raw[offset:offset + 8], "little") != frame.pc:
-                return False
-        return True
 
 
 class _KeepSelection:

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
+from . import stacks
 from .model import Frame
 from .origins_store import (CLONE_FUNCTIONS, OriginRecord, OriginStore, SelectionError,
                             format_backtraces, format_table, json_document, select, status_line)
@@ -41,6 +42,7 @@ class _State:
         self.max_frames = DEFAULT_MAX_FRAMES
         self.libraries: Dict[int, Optional[str]] = {}
         self.frames: Dict[Tuple[Optional[str], Optional[str], int, bool], Frame] = {}
+        self.stacks = stacks.StackCache()  # creators' stacks, recognised at the next creation
         self.arch_keys: Dict[str, Optional[str]] = {}
         self.deferred: List["gdb.InferiorThread"] = []  # new threads waiting for their handle
         self.errors = 0
@@ -54,6 +56,7 @@ class _State:
         """Code moved (a library came or went, the program was re-run or exec'd)."""
         self.libraries.clear()
         self.frames.clear()
+        self.stacks.clear()
 
 
 _state = _State()
@@ -103,24 +106,48 @@ def _library(pc: int) -> Optional[str]:
     return libraries[pc]
 
 
-def _backtrace(frame: "gdb.Frame") -> List[Frame]:
-    """The creating thread's frames, innermost (the clone wrapper) first; plain data."""
+def _reuse_stacks() -> bool:
+    try:
+        return bool(gdb.parameter("qemu-threads reuse-stacks"))
+    except (gdb.error, RuntimeError):
+        return True  # the qemu-threads settings are not registered (origins used alone)
+
+
+def _backtrace(frame: "gdb.Frame", inferior: "gdb.Inferior") -> List[Frame]:
+    """The creating thread's frames, innermost (the clone wrapper) first; plain data.
+    A creator's stack seen at an earlier creation is recognised rather than unwound (stacks.py)."""
+    stack_key = (inferior.num, frame.pc(), _state.max_frames) \
+        if _arch_key(frame) == "x86-64" and _reuse_stacks() else None
+    if stack_key is not None:
+        known = _state.stacks.find(stack_key, frame, inferior)
+        if known is not None:
+            return list(known.frames)
     out: List[Frame] = []
+    sps: List[int] = []
+    types: List[int] = []
     interned = _state.frames
     inline = gdb.INLINE_FRAME
+    whole = True
     while frame is not None and len(out) < _state.max_frames:
         pc = frame.pc()
         name = frame.name()
-        inlined = frame.type() == inline
+        kind = frame.type()
+        inlined = kind == inline
         key = (name, None, pc, inlined)
         item = interned.get(key)
         if item is None:
             item = interned[key] = Frame(name, _library(pc), pc, inlined=inlined)
         out.append(item)
         try:
+            if stack_key is not None:
+                sps.append(int(frame.read_register(stacks.SP)))
+                types.append(kind)
             frame = frame.older()
         except gdb.error:
+            whole = False
             break
+    if stack_key is not None and whole:
+        _state.stacks.learn(stack_key, out, sps, types)
     return out
 
 
@@ -134,7 +161,7 @@ def _on_clone(via: str) -> None:
     if frame.name() not in CLONE_FUNCTIONS and frame.name() is not None:
         return  # a function of that name in another library: not the libc wrapper
     flags, tls, tid_address = _clone_arguments(frame, inferior, via)
-    frames = _backtrace(frame)
+    frames = _backtrace(frame, inferior)
     _state.store.note_clone(inferior.num, pid, lwp, thread.num, frames, flags, tls, tid_address,
                             via)
 

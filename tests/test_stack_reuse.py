@@ -1,7 +1,7 @@
 """Recognising a stack another thread showed must give exactly what gdb's unwinder gives.
 
 qemu-threads reads one thread's stack with gdb and, for other threads stopped at the same pc,
-checks the return addresses on their stacks instead of unwinding (live.py, _StackCache). Each
+checks the return addresses on their stacks instead of unwinding (stacks.py). Each
 test reads the same stop twice, with `reuse-stacks` on and off, and compares the JSON and the
 `--bt` text (every frame's pc, function, file and line), live and on a core file. A counter
 shows the reuse happened; otherwise the comparison would prove nothing.
@@ -13,19 +13,19 @@ import json
 import pytest
 
 from cbuild import build
-from gdbrun import run_gdb
+from gdbrun import json_command, run_gdb
 from qemu_vm import QemuVM
 
 COMPARE = r'''
 import gdb, json
 from gdb_qemu_threads import live
 counts = {"reused": 0}
-_replay = live._StackCache.replay
+_reuse = live._Reader.reuse
 def counting(self, *args):
-    done = _replay(self, *args)
+    done = _reuse(self, *args)
     counts["reused"] += done
     return done
-live._StackCache.replay = counting
+live._Reader.reuse = counting
 out = {}
 for setting in ("on", "off"):
     gdb.execute("set qemu-threads reuse-stacks " + setting)
@@ -35,7 +35,7 @@ for setting in ("on", "off"):
     text = gdb.execute("qemu-threads --bt --color off", to_string=True)
     text = text[text.index("  #"):]
     out[setting] = {"doc": doc, "text": text, "reused": counts["reused"]}
-live._StackCache.replay = _replay
+live._Reader.reuse = _reuse
 print("@@reuse " + json.dumps(out))
 '''
 
@@ -87,3 +87,23 @@ def test_real_qemu(compare_script):
         run = run_gdb(["source %s" % compare_script], pid=vm.pid, timeout=180).check()
     (result,) = compare_runs(run)
     assert result["on"]["reused"] >= 6  # eight vCPUs parked alike
+
+
+def origin_frames(run):
+    """Each recorded creation's frames, without the ids that differ from run to run."""
+    doc = run.json()
+    return sorted(tuple(entry["frames"]) for entry in doc["origins"])
+
+
+@pytest.mark.parametrize("source, args", [("origins_threads.c", []), ("origins_bench.c", ["300"])])
+def test_creation_backtraces_are_the_same_either_way(source, args):
+    """qemu-thread-origins recognises a creator's stack seen at an earlier creation."""
+    binary = build(source, "nodebug")
+    results = {}
+    for setting in ("on", "off"):
+        run = run_gdb(["set qemu-threads reuse-stacks %s" % setting, "qemu-thread-origins start",
+                       "run"] + json_command("qemu-thread-origins show --json"),
+                      program=binary, args=args, timeout=300).check()
+        results[setting] = origin_frames(run)
+    assert results["on"] == results["off"]
+    assert len(results["on"]) >= (4 if not args else 300)
