@@ -11,7 +11,7 @@ import sys
 from typing import List, Optional, Sequence
 
 from .classify import classify
-from .dump import DumpError, parse_dumps
+from .dump import parse_dumps
 from .options import Parser, UsageError, add_view_options
 from .render import bad_thread_words, render
 from .signatures import make_table

@@ -222,11 +222,6 @@ class Lock:
     released: bool = False                               # free now; its waiters are being woken
     waiters: List[ThreadReport] = field(default_factory=list)
 
-    def label(self) -> str:
-        name = self.name or self.type
-        return "%s at 0x%x" % (name, self.address) if self.address is not None and not self.name \
-            else name
-
 
 @dataclass
 class LockReport:
@@ -236,7 +231,8 @@ class LockReport:
     waits: Dict[int, Tuple[Lock, Optional[str]]] = field(default_factory=dict)  # id(report) -> (lock, waits at)
 
 
-def _who(report: Optional[ThreadReport], lwp: Optional[int]) -> str:
+def who(report: Optional[ThreadReport], lwp: Optional[int] = None) -> str:
+    """"#3 vcpu", or "LWP 4242" for a thread not in the process."""
     if report is None:
         return "LWP %s" % lwp
     s, v = report.snapshot, report.verdict
@@ -350,7 +346,7 @@ def _lock_activity(lock: Lock, where: Optional[str]) -> str:
     elif lock.problem == "owner exited":
         text = "%s held by LWP %s, which has exited" % (name, lock.owner_lwp)
     elif lock.owner_lwp is not None:
-        text = "%s held by %s" % (name, _who(lock.owner, lock.owner_lwp))
+        text = "%s held by %s" % (name, who(lock.owner, lock.owner_lwp))
     elif lock.released:
         text = "%s, released a moment ago" % name
     else:

@@ -190,16 +190,8 @@ def bad_thread_words(threads: Sequence[str]) -> List[str]:
     return [t for t in threads if not (t.isdigit() or (t.startswith("lwp:") and t[4:].isdigit()))]
 
 
-def _who(report: Optional[ThreadReport], lwp: Optional[int] = None) -> str:
-    if report is None:
-        return "LWP %s" % lwp
-    s, v = report.snapshot, report.verdict
-    head = "#%s" % s.num if s.num is not None else "LWP %s" % s.lwp
-    return "%s %s" % (head, v.role) if v.role != "unknown" else head
-
-
 def _who_list(reports: Sequence[ThreadReport]) -> str:
-    names = [_who(r) for r in reports]
+    names = [locks.who(r) for r in reports]
     return ", ".join(names) if len(names) <= 6 else "%s, ... (%d in all)" % (", ".join(names[:5]), len(names))
 
 
@@ -222,7 +214,7 @@ def _holder_cell(lock: locks.Lock) -> str:
     if lock.owner is None:
         return "not known" if lock.owner_lwp is None else "LWP %s" % lock.owner_lwp
     v = lock.owner.verdict
-    return "%s, %s" % (_who(lock.owner), "%s: %s" % (v.state, v.activity) if v.activity else v.state)
+    return "%s, %s" % (locks.who(lock.owner), "%s: %s" % (v.state, v.activity) if v.activity else v.state)
 
 
 def lock_text(reports: Sequence[ThreadReport], lock_report: locks.LockReport) -> str:

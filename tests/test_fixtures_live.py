@@ -16,10 +16,8 @@ from __future__ import annotations
 import collections
 import json
 import os
-import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
