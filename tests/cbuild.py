@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,12 +46,24 @@ def pkg_config(package: str) -> tuple:
     return tuple(cflags), tuple(libs)
 
 
+def _sources(src: Path, seen=None) -> list:
+    """The fixture's text and that of every file it #includes "like this", recursively."""
+    seen = set() if seen is None else seen
+    if src in seen:
+        return []
+    seen.add(src)
+    text = src.read_bytes()
+    out = [text]
+    for name in re.findall(rb'^#include "([^"]+)"', text, re.M):
+        out += _sources(src.parent / name.decode(), seen)
+    return out
+
+
 def build(source: str, variant: str = "debug", extra: tuple = (), libs: tuple = ()) -> Path:
     """Compile tests/fixtures/<source> once per content and variant; return the binary."""
     src = FIXTURES / source
     flags = VARIANTS[variant] + list(extra)
-    support = (FIXTURES / "fixture_support.c").read_bytes()  # #included by most fixtures
-    digest = hashlib.sha1(src.read_bytes() + support + repr(flags + list(libs)).encode()).hexdigest()[:10]
+    digest = hashlib.sha1(b"".join(_sources(src)) + repr(flags + list(libs)).encode()).hexdigest()[:10]
     out = BUILD / ("%s-%s-%s" % (src.stem, variant, digest))
     BUILD.mkdir(parents=True, exist_ok=True)
     with open(BUILD / ".lock", "w") as lock:
