@@ -293,6 +293,25 @@ def apply(result: LockReport) -> None:
             waiter.verdict.activity = _lock_activity(lock, where)
 
 
+def involving(result: LockReport, chosen: Sequence[ThreadReport]) -> LockReport:
+    """The part of a lock report that concerns the chosen threads: the locks they wait for or
+    hold, their event waits, and the cycles they are in or wait on (through owners)."""
+    ids = {id(r) for r in chosen}
+    lwps = set()
+    for report in chosen:  # follow waiter -> owner: a thread queued behind a deadlock is stuck too
+        node: Optional[ThreadReport] = report
+        while node is not None and node.snapshot.lwp not in lwps:
+            lwps.add(node.snapshot.lwp)
+            wait = result.waits.get(id(node))
+            node = wait[0].owner if wait else None
+    return LockReport(
+        locks=[lock for lock in result.locks
+               if id(lock.owner) in ids or any(id(w) in ids for w in lock.waiters)],
+        events=[(r, doc) for r, doc in result.events if id(r) in ids],
+        deadlocks=[cycle for cycle in result.deadlocks if any(e["lwp"] in lwps for e in cycle)],
+        waits={key: value for key, value in result.waits.items() if key in ids})
+
+
 def held_locks(snapshots: Sequence[ThreadSnapshot]) -> Dict[int, List[int]]:
     """Owner LWP -> addresses of the locks others wait for: where a reader looks for the
     frames that hold them."""

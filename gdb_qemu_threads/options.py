@@ -63,7 +63,8 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-l", "--locks", action="store_true",
                         help="the locks threads wait for: each mutex (the BQL by name) with its "
                              "holder and waiters, deadlock cycles, and the threads waiting for an "
-                             "event (condition variable, QemuEvent, semaphore), which have no owner")
+                             "event (condition variable, QemuEvent, semaphore), which have no owner; "
+                             "with threads, --role or --state, only what concerns those threads")
     parser.add_argument("--color", choices=("auto", "on", "off"), default=None,
                         help="colour the table (default: the `qemu-threads color` setting, "
                              "which follows gdb's `style enabled`)")

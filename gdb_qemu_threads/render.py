@@ -283,6 +283,8 @@ def render(reports: Sequence[ThreadReport], opts: Any, colour_on: bool,
     if opts.json:
         return json_document(chosen, extra_json, lock_report)
     if getattr(opts, "locks", False):
+        if len(chosen) != len(reports):  # filters: the locks and cycles that involve those threads
+            lock_report = locks.involving(lock_report, chosen)
         return lock_text(reports, lock_report)
     if not chosen:
         return "no thread matches (%d threads in all)" % len(reports)

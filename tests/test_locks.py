@@ -199,3 +199,16 @@ def test_a_mutex_released_a_moment_ago_is_no_problem():
     waits = reports[2].verdict.waits_for
     assert waits["owner_lwp"] is None and "problem" not in waits
     assert reports[2].verdict.activity.startswith("BQL, released a moment ago")
+
+
+def test_filters_narrow_the_locks_view_to_the_chosen_threads():
+    reports = classify(abba(held_at={0xA000: "take_in_order (t.c:8)"}))
+    text = render(reports, options(locks=True, threads=["5"]), False)
+    assert "a thread waits for a lock it holds itself" in text
+    assert "lock_a" not in text and "2 threads wait for each other" not in text
+    text = render(reports, options(locks=True, threads=["4"]), False)  # queued on lock_a
+    assert "lock_a" in text and "self_lock" not in text
+    assert "DEADLOCK 1: 2 threads wait for each other" in text  # what it is stuck behind
+    text = render(classify(qemu_process(words(owner=100)), main_lwp=100),
+                  options(locks=True, role=[["call-rcu"]]), False)
+    assert "No thread waits for a mutex" in text and "QemuEvent" in text and "BQL" not in text
