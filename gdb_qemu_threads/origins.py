@@ -9,6 +9,7 @@ the bookkeeping lives in the pure origins_store; this file only talks to gdb.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import traceback
 from typing import Dict, List, Optional, Tuple
@@ -151,17 +152,24 @@ def _backtrace(frame: "gdb.Frame", inferior: "gdb.Inferior") -> List[Frame]:
     return out
 
 
-def _on_clone(via: str) -> None:
+def _on_clone(via: str, found_by_code: bool = False) -> None:
     thread = gdb.selected_thread()
     inferior = gdb.selected_inferior()
     pid, lwp = thread.ptid[0], thread.ptid[1]
     if _state.deferred:
         _resolve_deferred()
     frame = gdb.newest_frame()
-    if frame.name() not in CLONE_FUNCTIONS and frame.name() is not None:
+    if not found_by_code and frame.name() not in CLONE_FUNCTIONS and frame.name() is not None:
         return  # a function of that name in another library: not the libc wrapper
+    if found_by_code and any(bp.is_valid() and bp.via == via and not bp.found_by_code
+                             and not bp.pending for bp in _state.breakpoints):
+        gdb.post_event(_drop_code_breakpoints)  # the symbol was found after all: it records
+        return
     flags, tls, tid_address = _clone_arguments(frame, inferior, via)
     frames = _backtrace(frame, inferior)
+    if found_by_code and frames:
+        # libc has no symbol for it: gdb names the nearest exported function before it
+        frames[0] = Frame(via, frames[0].library, frames[0].pc)
     _state.store.note_clone(inferior.num, pid, lwp, thread.num, frames, flags, tls, tid_address,
                             via)
 
@@ -174,14 +182,15 @@ def _note_error(where: str) -> None:
 class _CloneBreakpoint(gdb.Breakpoint):
     """Stops in clone/clone3 only long enough to read the creation; the program runs on."""
 
-    def __init__(self, spec: str, via: str) -> None:
+    def __init__(self, spec: str, via: str, found_by_code: bool = False) -> None:
         self.via = via
+        self.found_by_code = found_by_code  # at an address found in libc's code, not a symbol
         super().__init__(spec, gdb.BP_BREAKPOINT, internal=True)
         self.silent = True
 
     def stop(self) -> bool:
         try:
-            _on_clone(self.via)
+            _on_clone(self.via, self.found_by_code)
         except Exception:  # never stop the program for a bug of ours; `status` reports it
             _note_error("at %s" % self.via)
         return False
@@ -313,6 +322,7 @@ def _on_exited(event: "gdb.ExitedEvent") -> None:
         _state.store.process_ended(inferior.num)
         _native.pop(inferior.num, None)
         _proc_memory.close()
+        _drop_code_breakpoints()  # the next run may load libc elsewhere
     except Exception:
         _note_error("exit")
 
@@ -328,6 +338,7 @@ def _on_clear_objfiles(event: "gdb.ClearObjFilesEvent") -> None:
     # An exec (or a new run): creations the old image started will never be answered.
     try:
         _state.forget_code()
+        _drop_code_breakpoints()
         for inferior in gdb.inferiors():
             if inferior.progspace == event.progspace:
                 _state.store.forget_pending(inferior.num)
@@ -337,6 +348,60 @@ def _on_clear_objfiles(event: "gdb.ClearObjFilesEvent") -> None:
 
 def _on_objfile_change(event: object) -> None:
     _state.forget_code()
+    try:
+        objfile = getattr(event, "new_objfile", None)
+        if objfile is not None and _is_libc(objfile.filename):
+            _clone3_by_code()
+    except Exception:
+        _note_error("new objfile")
+
+
+# --- clone3 without libc's debug symbols --------------------------------------------------------
+
+# glibc's __clone3 (sysdeps/unix/sysv/linux/x86_64/clone3.S) ends in `movl $435, %eax;
+# syscall` (435: SYS_clone3) with its arguments still in rdi and rsi. libc exports no symbol
+# for it, so without libc's debug symbols `break clone3` finds nothing; the instruction bytes
+# do. A breakpoint on the mov reads the same registers as one at the entry.
+_CLONE3_SYSCALL = bytes([0xB8, 0xB3, 0x01, 0x00, 0x00, 0x0F, 0x05])
+_SHLIB_LINE = re.compile(r"^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+\S+\s+(?:\(\*\)\s+)?(\S*libc\.so[^\s]*)\s*$")
+
+
+def _drop_code_breakpoints() -> None:
+    for bp in [bp for bp in _state.breakpoints if bp.found_by_code]:
+        if bp.is_valid():
+            bp.delete()
+        _state.breakpoints.remove(bp)
+
+
+def _is_libc(path: Optional[str]) -> bool:
+    return bool(path) and os.path.basename(path).startswith("libc.so")
+
+
+def _clone3_by_code() -> None:
+    """If `break clone3` is pending while libc is loaded (no debug symbols), break where
+    libc's code makes the clone3 system call instead."""
+    if not _state.recording or any(bp.found_by_code for bp in _state.breakpoints):
+        return
+    clone3 = [bp for bp in _state.breakpoints if bp.is_valid() and bp.via == "clone3"]
+    if not clone3 or not all(bp.pending for bp in clone3):
+        return
+    # When libc arrives gdb has not yet re-set the breakpoints, so `break clone3` may still be
+    # pending although libc's debug symbols name it: the first hit tells (see _on_clone).
+    inferior = gdb.selected_inferior()
+    if inferior.pid <= 0 or "x86-64" not in inferior.architecture().name():
+        return
+    for line in gdb.execute("info sharedlibrary", to_string=True).splitlines():
+        m = _SHLIB_LINE.match(line.strip())
+        if not m:
+            continue
+        low, high = int(m.group(1), 16), int(m.group(2), 16)
+        code = inferior.read_memory(low, high - low).tobytes()
+        at = code.find(_CLONE3_SYSCALL)
+        if at < 0 or code.find(_CLONE3_SYSCALL, at + 1) >= 0:
+            return  # not there, or not only there: no guessing
+        address = low + at
+        _state.breakpoints.append(_CloneBreakpoint("*0x%x" % address, "clone3", found_by_code=True))
+        return
 
 
 def _on_thread_exited(event: object) -> None:
@@ -390,10 +455,15 @@ def start(max_frames: Optional[int] = None) -> str:
 
 def _make_breakpoints() -> None:
     _state.breakpoints = [_CloneBreakpoint(spec, via) for spec, via in _LOCATIONS]
+    _clone3_by_code()  # attached, or libc already loaded
 
 
 def _pending_note() -> str:
-    pending = [bp.location for bp in _state.breakpoints if bp.is_valid() and bp.pending]
+    by_code = [bp for bp in _state.breakpoints if bp.is_valid() and bp.found_by_code]
+    pending = [bp.location for bp in _state.breakpoints if bp.is_valid() and bp.pending
+               and not (by_code and bp.via == "clone3")]
+    if by_code and not pending:
+        return "; clone3 found in libc's code at %s (libc has no debug symbols)" % by_code[0].location
     if not pending:
         return ""
     if gdb.selected_inferior().pid > 0:

@@ -89,6 +89,21 @@ def test_records_every_thread_from_run_with_its_creator(fixture_program):
     assert "not recording; 4 threads recorded (0 alive); 1 process creation" in after
 
 
+def test_without_libc_debug_symbols_clone3_is_found_in_libc_code(fixture_program):
+    """glibc 2.34+ creates threads with clone3, which only libc's debug symbols name; with
+    them out of gdb's reach, the recorder finds the clone3 system call in libc's code."""
+    run = run_gdb(["set debug-file-directory /nonexistent-debug-dir", CMD + " start",
+                   "break checkpoint", "run"] + PID + SHOW_JSON + [CMD + " status", "kill", "run"]
+                  + PID + SHOW_JSON, program=fixture_program).check()
+    first, second = pid_of(run)
+    for index, pid in ((0, first), (1, second)):  # a second run loads libc anew
+        entries = [e for e in origins(run, index) if e["pid"] == pid]
+        check_fixture_origins(entries, pid, alive=True)
+        assert all(e["frames"][0] == "clone3" for e in entries)
+        assert all("pthread_create" in " ".join(e["frames"]) for e in entries), entries
+    assert "clone3 found in libc's code at *0x" in run.stdout
+
+
 def test_show_table_names_threads_by_number_or_lwp(fixture_program):
     run = run_gdb([CMD + " start", "break checkpoint", "run", CMD + " show", "echo @@one@@\\n",
                    CMD + " show 1", CMD + " show --bt lwp:1", CMD + " show nonsense",
