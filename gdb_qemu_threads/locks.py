@@ -5,8 +5,8 @@ The reader (live.py) leaves raw facts in each snapshot's hints:
   wait_args     {canonical function: address} of the lock or event argument of the waiting
                 frames, where debug info gives it (`mutex` of pthread_mutex_lock, `ev` of
                 qemu_event_wait, ...)
-  lock_words    the first words of the mutex or rwlock, read from memory (see MutexWords)
-  wait_symbol   the symbol at the lock's address ("qemu_global_mutex", "c + 40")
+  lock_words    the first ints of the mutex or rwlock, read from memory (glibc's layout below)
+  wait_symbol   the symbol at the lock's address ("qemu_global_mutex", "c+40")
   arg_symbols   {address: symbol} as a saved backtrace names arguments (offline dumps)
   holds_at      {address: "function (file:line)"}: the frame that still references a lock
                 the thread holds (debug info), filled for holders only
@@ -111,14 +111,18 @@ class WaitSite:
     address: Optional[int]    # None where neither registers nor debug info give it
 
 
+_WAIT_PLUMBING = MUTEX_FRAMES | RWLOCK_FRAMES | EVENT_FRAMES
+_MAX_WAIT_FRAMES = 16  # a wait is a few frames of plumbing deep, inlined frames included
+
+
 def wait_frames(frames: Sequence[Frame]) -> List[str]:
     """Canonical names of the innermost frames up to the program's own first frame."""
     names = []
-    for frame in frames:
-        if frame.function and is_context_frame(frame) and canonical(frame.function) not in \
-                MUTEX_FRAMES | RWLOCK_FRAMES | EVENT_FRAMES:
+    for frame in frames[:_MAX_WAIT_FRAMES]:
+        name = canonical(frame.function)
+        if frame.function and is_context_frame(frame) and name not in _WAIT_PLUMBING:
             break
-        names.append(canonical(frame.function))
+        names.append(name)
     return names
 
 
@@ -200,7 +204,7 @@ def waits_at(frames: Sequence[Frame], site: WaitSite) -> Optional[str]:
     """The program's own frame that asked for the lock: the first past the wait's plumbing."""
     for frame in frames[site.frame_index:]:
         name = canonical(frame.function)
-        if frame.function and name not in MUTEX_FRAMES | RWLOCK_FRAMES | EVENT_FRAMES \
+        if frame.function and name not in _WAIT_PLUMBING \
                 and is_context_frame(frame):
             return _frame_text(frame)
     return None
