@@ -22,11 +22,6 @@ MAX_SHAPES = 16      # different stacks kept for one key
 MAX_SPAN = 1 << 20   # a stack deeper than this in bytes is not worth a single read
 
 
-def usable(arch_name: str) -> bool:
-    """Return addresses live on the stack at call time only on x86-64 (not in a link register)."""
-    return "x86-64" in arch_name
-
-
 class Stack:
     """A stack as gdb unwound it: its frames, and where each return address was found."""
 

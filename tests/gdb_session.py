@@ -6,22 +6,18 @@ as from a terminal: it handles stops while it waits for the next line.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
 from typing import List, Optional
 
-from gdbrun import LOADER, PRELUDE, PROBLEM_MARKERS, gdb_binary
+from gdbrun import LOADER, PRELUDE, PROBLEM_MARKERS, gdb_binary, gdb_env
 
 
 class GdbSession:
     def __init__(self, load: bool = True) -> None:
-        env = dict(os.environ, LC_ALL="C.UTF-8", TERM="dumb")
-        env.pop("PYTHONPATH", None)
-        env.pop("PYTHONHOME", None)
         self.proc = subprocess.Popen([gdb_binary(), "-nx", "-q"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=gdb_env(),
                                      universal_newlines=True, errors="replace", bufsize=1)
         self.chunks: List[str] = []
         self.lock = threading.Lock()

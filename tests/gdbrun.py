@@ -75,6 +75,16 @@ def json_command(command: str) -> List[str]:
     return ["echo %s\\n" % JSON_BEGIN, command, "echo %s\\n" % JSON_END]
 
 
+def gdb_env(extra: Optional[dict] = None) -> dict:
+    """The environment gdb runs in for the tests: a fixed locale, no terminal, and none of
+    this Python's own settings, which would leak into the Python gdb embeds."""
+    env = dict(os.environ, LC_ALL="C.UTF-8", TERM="dumb")
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    env.update(extra or {})
+    return env
+
+
 def run_gdb(commands: Sequence[str], *, program: Optional[os.PathLike] = None,
             args: Sequence[str] = (), core: Optional[os.PathLike] = None,
             pid: Optional[int] = None, load: bool = True, prelude: bool = True,
@@ -95,11 +105,7 @@ def run_gdb(commands: Sequence[str], *, program: Optional[os.PathLike] = None,
         argv += [str(program), str(core)]
     elif program is not None:
         argv += ["--args", str(program)] + [str(a) for a in args]
-    run_env = dict(os.environ, LC_ALL="C.UTF-8", TERM="dumb")
-    run_env.pop("PYTHONPATH", None)
-    run_env.pop("PYTHONHOME", None)
-    if env:
-        run_env.update(env)
+    run_env = gdb_env(env)
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, env=run_env,
                           universal_newlines=True, errors="replace")

@@ -3,7 +3,6 @@ its own truth (owner LWPs, lock addresses, cycles); qemu-threads must find the s
 on a core file, with debug info, without it, and stripped."""
 import io
 import json
-import tempfile
 
 import pytest
 
@@ -141,16 +140,18 @@ def test_the_locks_text_names_holders_cycles_and_problems(observed, variant):
 
 
 @pytest.mark.parametrize("variant", ("debug", "stripped"))
-def test_a_saved_backtrace_groups_the_waiters_by_lock(observed, variant):
+def test_a_saved_backtrace_groups_the_waiters_by_lock(observed, variant, tmp_path):
     """Offline there is no memory: no owners, but the arguments gdb printed give each lock's
     address (and, with symbols, its name), so waiters of one lock are grouped."""
     seen = observed(variant)
-    out = io.StringIO()
-    with tempfile.NamedTemporaryFile("w", suffix=".txt") as handle:
-        handle.write(seen.bt)
-        handle.flush()
-        assert offline_run([handle.name, "--json"], out) == 0
-    doc = json.loads(out.getvalue())
+    dump = tmp_path / "bt.txt"
+    dump.write_text(seen.bt)
+
+    def run_offline(option):
+        out = io.StringIO()
+        assert offline_run([str(dump), option], out) == 0
+        return out.getvalue()
+    doc = json.loads(run_offline("--json"))
     threads = by_lwp(doc)
     live = by_lwp(seen.docs[0])
     for truth in seen.truth:
@@ -162,12 +163,8 @@ def test_a_saved_backtrace_groups_the_waiters_by_lock(observed, variant):
             if truth["name"] == "BQL" or variant == "debug":
                 assert offline["name"] == truth["name"], (truth, offline)
     assert doc["deadlocks"] == []  # cycles need owners
-    out = io.StringIO()
-    with tempfile.NamedTemporaryFile("w", suffix=".txt") as handle:
-        handle.write(seen.bt)
-        handle.flush()
-        assert offline_run([handle.name, "--locks"], out) == 0
-    assert "locks have no known owner" in out.getvalue()
-    assert "No deadlock" not in out.getvalue()  # it cannot know
+    text = run_offline("--locks")
+    assert "locks have no known owner" in text
+    assert "No deadlock" not in text  # it cannot know
     bql = next(l for l in doc["locks"] if l["name"] == "BQL")
     assert sorted(bql["waiters"]) == sorted(live[t["tid"]]["num"] for t in seen.truth if t["name"] == "BQL")
