@@ -24,8 +24,7 @@ test: install
 
 # The pure tests only: no gdb, no QEMU, a few seconds.
 test-fast: install
-	.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_classify.py tests/test_dump.py \
-		tests/test_dump_fuzz.py tests/test_offline_cli.py tests/test_origins_store.py
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done

@@ -7,14 +7,17 @@ Exit status: 0 printed a table or document, 2 bad usage or a file that is not a 
 """
 from __future__ import annotations
 
+import json
 import sys
 from typing import List, Optional, Sequence
 
-from .classify import classify
+from .analyze.groups import view
+from .analyze.pipeline import analyze
 from .dump import parse_dumps
-from .options import Parser, UsageError, add_view_options
-from .render import bad_thread_words, render
-from .signatures import make_table
+from .options import Parser, UsageError, add_view_options, bad_thread_words, flat
+from .render.json_doc import document
+from .render.output import render
+from .signature_file import make_table
 
 PROG = "gdb-qemu-threads"
 
@@ -70,18 +73,17 @@ def run(argv: Sequence[str], out=None) -> int:
             return 2
         dumps = [dumps[opts.dump - 1]]
     # `thread apply all bt` lists threads newest first; show them as `info threads` does.
-    reports = [classify(sorted(snapshots, key=_by_number), table) for snapshots in dumps]
+    views = [view(analyze(sorted(snapshots, key=_by_number), table, source="offline"),
+                  flat(opts.role), flat(opts.state), opts.threads) for snapshots in dumps]
     colour_on = opts.color == "on" or (opts.color in (None, "auto") and out.isatty())
-    if opts.json and len(reports) > 1:
+    if opts.json and len(views) > 1:
         # Several dumps: one document holding each dump's document.
-        import json
-        docs = [json.loads(render(r, opts, False)) for r in reports]
-        out.write(json.dumps({"dumps": docs}, indent=1) + "\n")
+        out.write(json.dumps({"dumps": [document(v) for v in views]}, indent=1) + "\n")
         return 0
-    for index, dump_reports in enumerate(reports):
-        if len(reports) > 1:
-            out.write("%sdump %d of %d\n" % ("\n" if index else "", index + 1, len(reports)))
-        out.write(render(dump_reports, opts, colour_on) + "\n")
+    for index, each in enumerate(views):
+        if len(views) > 1:
+            out.write("%sdump %d of %d\n" % ("\n" if index else "", index + 1, len(views)))
+        out.write(render(each, opts, colour_on) + "\n")
     return 0
 
 

@@ -51,8 +51,8 @@ def main():
     if problem:
         gdb.write(problem + "\n", gdb.STDERR)
         return False
-    from gdb_qemu_threads import gdb_commands
-    gdb_commands.register_all()
+    from gdb_qemu_threads import commands
+    commands.register_all()
     return True
 
 

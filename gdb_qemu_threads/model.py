@@ -1,7 +1,9 @@
 """Plain data shared by every part: frames and threads as read, verdicts as decided.
 
-Nothing here imports gdb: a snapshot comes from a live inferior (live.py), a core file
-(also live.py) or a saved text dump (dump.py), and the classifier treats them alike.
+Nothing here imports gdb. A snapshot comes from a live inferior or a core file
+(inferior/reader.py) or a saved text dump (dump/), and the analysis (analyze/) treats them
+alike. Data flows one way: a reader makes snapshots and never touches them again; the
+analysis reads them and makes verdicts; render presents verdicts and changes nothing.
 """
 from __future__ import annotations
 
@@ -59,8 +61,25 @@ class Frame:
 
 
 @dataclass
+class ThreadFacts:
+    """What a reader learnt of a thread besides its frames: from debug info, registers,
+    /proc or memory (live), or from the arguments a saved backtrace printed (offline)."""
+
+    vcpu: Optional[int] = None           # CPU index
+    vcpu_source: Optional[str] = None    # where it came from, for the evidence
+    accel: Optional[str] = None
+    iothread: Optional[str] = None       # iothread id
+    iothread_source: Optional[str] = None
+    futex: Optional[int] = None          # address of the futex(2) it sleeps in (frame 0's registers)
+    wait_args: Dict[str, int] = field(default_factory=dict)   # waiting function -> its lock/event argument
+    arg_symbols: Dict[int, str] = field(default_factory=dict)  # address -> symbol a saved bt named it by
+    wait_symbol: Optional[str] = None    # the symbol at the address it waits on ("qemu_global_mutex")
+    lock_words: Optional[Tuple[int, ...]] = None  # the first ints of the mutex/rwlock it waits on
+
+
+@dataclass
 class ThreadSnapshot:
-    """What was read of one thread. Only the reader fills it; the classifier never changes it."""
+    """What was read of one thread. Only its reader fills it; nothing changes it afterwards."""
 
     num: Optional[int]                  # gdb's thread number
     lwp: Optional[int]                  # kernel thread id; None where a dump does not show it
@@ -69,7 +88,7 @@ class ThreadSnapshot:
     current: bool = False               # the thread gdb had selected
     complete: bool = True               # frames reach the outermost frame (False: only the top frame, or cut)
     unreadable: Optional[str] = None    # why frames could not be read ("running", "Backtrace stopped: ...")
-    hints: Dict[str, Any] = field(default_factory=dict)  # facts from debug info or /proc (vcpu, accel, iothread, ...)
+    facts: ThreadFacts = field(default_factory=ThreadFacts)
     origin: Optional[List[Frame]] = None  # the creation backtrace, when qemu-thread-origins recorded it
     parent_lwp: Optional[int] = None      # the thread that created it, when recorded
 
@@ -117,3 +136,40 @@ class ThreadReport:
 
     snapshot: ThreadSnapshot
     verdict: Verdict
+
+
+@dataclass
+class Lock:
+    """One lock that at least one thread waits for."""
+
+    kind: str                                 # "mutex" or "rwlock"
+    type: str                                 # "mutex", "recursive mutex", "rwlock"
+    address: Optional[int]
+    name: Optional[str]                       # "BQL", a symbol, or None
+    owner_lwp: Optional[int] = None
+    owner: Optional[ThreadReport] = None
+    held_at: Optional[str] = None             # the owner's frame that holds it
+    problem: Optional[str] = None             # "nobody holds it", "owner exited"
+    depth: Optional[int] = None               # a recursive mutex's lock count
+    released: bool = False                    # free now; its waiters are being woken
+    waiters: List[ThreadReport] = field(default_factory=list)
+
+
+@dataclass
+class LockReport:
+    """Who waits for which lock or event, and the waits-for graph's cycles."""
+
+    locks: List[Lock] = field(default_factory=list)
+    events: List[Tuple[ThreadReport, Dict[str, Any]]] = field(default_factory=list)
+    deadlocks: List[List[Dict[str, Any]]] = field(default_factory=list)
+    waits: Dict[int, Tuple[Lock, Optional[str]]] = field(default_factory=dict)  # id(report) -> (lock, waits at)
+
+
+@dataclass
+class Analysis:
+    """Everything decided about one process: what render presents."""
+
+    reports: List[ThreadReport]
+    locks: LockReport
+    pid: Optional[int] = None                 # None offline
+    source: str = "live"                      # "live", "core" or "offline"

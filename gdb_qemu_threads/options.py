@@ -87,3 +87,8 @@ def option_words(parser: argparse.ArgumentParser) -> List[str]:
     for action in parser._actions:  # argparse has no public accessor
         words += [s for s in action.option_strings if s.startswith("--")]
     return sorted(words)
+
+
+def bad_thread_words(threads: Sequence[str]) -> List[str]:
+    """The words that are neither a gdb thread number nor lwp:N."""
+    return [t for t in threads if not (t.isdigit() or (t.startswith("lwp:") and t[4:].isdigit()))]

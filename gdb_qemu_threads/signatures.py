@@ -34,6 +34,7 @@ class Signature:
     after_anon: Tuple[str, ...] = ()
     versions: str = ""               # which QEMU versions the evidence holds for, and where it is
     qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
+    user: bool = False               # from a user's signatures file
 
 
 def _sig(id: str, role: str, detail: str, **kw: object) -> Signature:
@@ -250,18 +251,6 @@ BUILTIN: Tuple[Signature, ...] = (
                   "vhost (6.4+), io_uring iou-wrk/iou-sqp"),
 )
 
-# Functions that start threads; the thread's own function sits just above them.
-START_FUNCTIONS = frozenset([
-    "clone", "clone3", "__clone", "__clone3", "__clone_internal", "start_thread",
-    "__start_thread", "thread_start", "qemu_thread_start", "g_thread_proxy", "win32_start_routine",
-    "_start", "__libc_start_main", "__libc_start_call_main", "__libc_start_main_impl",
-    "__libc_start_main_alias_2", "internal_thread_func",
-])
-
-# Functions of the main thread: its "entry" is what main calls.
-MAIN_FUNCTIONS = frozenset(["main"])
-
-
 def _check(sig: Signature) -> None:
     if sig.role not in ROLES:
         raise ValueError("signature %s: unknown role %r" % (sig.id, sig.role))
@@ -323,58 +312,4 @@ class SignatureTable:
         return self._library_cache[path]
 
 
-def signature_from_dict(data: dict) -> Signature:
-    known = set(Signature.__dataclass_fields__)  # type: ignore[attr-defined]
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError("unknown key(s) %s" % ", ".join(sorted(unknown)))
-    for key in ("id", "role", "detail"):
-        if not isinstance(data.get(key), str):
-            raise ValueError("%r must be a string" % key)
-    sig = _sig(**data)
-    _check(sig)
-    for rx in sig.names + sig.libraries:
-        re.compile(rx)
-    return sig
-
-
-def load_user_signatures(path: str) -> List[Signature]:
-    """Signatures from a JSON file: a list of objects with Signature's keys."""
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as err:
-        raise ValueError("cannot read signatures from %s: %s" % (path, err))
-    if not isinstance(data, list):
-        raise ValueError("%s: expected a JSON list of signatures" % path)
-    result = []
-    for index, item in enumerate(data):
-        try:
-            if not isinstance(item, dict):
-                raise ValueError("expected an object")
-            result.append(signature_from_dict(item))
-        except (TypeError, ValueError, re.error) as err:
-            raise ValueError("%s: signature %d: %s" % (path, index + 1, err))
-    return result
-
-
-def make_table(user_files: Sequence[str] = ()) -> SignatureTable:
-    sigs: List[Signature] = list(BUILTIN)
-    for path in user_files:
-        sigs += load_user_signatures(path)
-    return SignatureTable(sigs)
-
-
 DEFAULT_TABLE = SignatureTable(BUILTIN)
-
-
-# With debug info, these functions' CPUState argument gives the vCPU index (`cpu_index`).
-# `arg` is the thread function's void * argument, which QEMU passes a CPUState in.
-CPU_INDEX_PROBES: Dict[str, str] = {
-    "kvm_vcpu_thread_fn": "arg", "qemu_kvm_cpu_thread_fn": "arg", "mttcg_cpu_thread_fn": "arg",
-    "tcg_cpu_thread_fn": "arg", "qemu_tcg_cpu_thread_fn": "arg", "hvf_cpu_thread_fn": "arg",
-    "qemu_hvf_cpu_thread_fn": "arg", "whpx_cpu_thread_fn": "arg", "qemu_whpx_cpu_thread_fn": "arg",
-    "qemu_nvmm_cpu_thread_fn": "arg", "hax_cpu_thread_fn": "arg", "qemu_hax_cpu_thread_fn": "arg",
-    "dummy_cpu_thread_fn": "arg", "qemu_dummy_cpu_thread_fn": "arg", "mshv_vcpu_thread": "arg",
-    "kvm_cpu_exec": "cpu", "qemu_wait_io_event": "cpu", "qemu_process_cpu_events": "cpu",
-}

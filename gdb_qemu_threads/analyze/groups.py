@@ -1,0 +1,59 @@
+"""What a view shows: the threads filters let through, groups of identical stacks, counts."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+from ..model import ROLES, Analysis, LockReport, ThreadReport
+from . import locks
+
+
+@dataclass
+class View:
+    """The part of an analysis that a command's filters chose."""
+
+    analysis: Analysis
+    reports: List[ThreadReport]
+    locks: LockReport              # with filters: only what concerns the chosen threads
+    filtered: bool
+
+
+def view(analysis: Analysis, roles: Sequence[str] = (), states: Sequence[str] = (),
+         threads: Sequence[str] = ()) -> View:
+    chosen = select(analysis.reports, roles, states, threads)
+    filtered = len(chosen) != len(analysis.reports)
+    lock_report = locks.involving(analysis.locks, chosen) if filtered else analysis.locks
+    return View(analysis, chosen, lock_report, filtered)
+
+
+def select(reports: Iterable[ThreadReport], roles: Sequence[str] = (), states: Sequence[str] = (),
+           threads: Sequence[str] = ()) -> List[ThreadReport]:
+    """The reports the filters let through; `threads` are gdb numbers or lwp:N."""
+    nums = {int(t) for t in threads if t.isdigit()}
+    lwps = {int(t.split(":", 1)[1]) for t in threads if t.startswith("lwp:")}
+    chosen = []
+    for r in reports:
+        if roles and r.verdict.role not in roles:
+            continue
+        if states and r.verdict.state not in states:
+            continue
+        if threads and r.snapshot.num not in nums and r.snapshot.lwp not in lwps:
+            continue
+        chosen.append(r)
+    return chosen
+
+
+def groups(reports: Sequence[ThreadReport]) -> List[List[ThreadReport]]:
+    """Threads with identical stacks (function names), biggest group first."""
+    by_key: Dict[Tuple[Any, ...], List[ThreadReport]] = {}
+    for r in reports:
+        key = (r.verdict.role, r.snapshot.stack_key())
+        by_key.setdefault(key, []).append(r)
+    return sorted(by_key.values(), key=lambda g: -len(g))
+
+
+def summary(reports: Sequence[ThreadReport]) -> Dict[str, int]:
+    """Threads per role, in the contract's role order."""
+    counts = Counter(r.verdict.role for r in reports)
+    return {role: counts[role] for role in ROLES if counts[role]}

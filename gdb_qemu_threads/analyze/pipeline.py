@@ -1,0 +1,27 @@
+"""The one analysis every entry point runs: snapshots -> Analysis. Pure, no gdb.
+
+The gdb command, the offline command line and qemu-thread-origins all call analyze(); none
+of them classifies or collects locks on its own.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from ..model import Analysis, ThreadSnapshot
+from ..signatures import DEFAULT_TABLE, SignatureTable
+from . import locks
+from .classify import classify
+
+
+def analyze(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable] = None,
+            pid: Optional[int] = None, held: Optional[locks.Held] = None,
+            source: str = "live") -> Analysis:
+    """Roles, states and locks of one process's threads, in the order given.
+
+    pid is the process id where known (its main thread's LWP; thread 1 otherwise); `held`
+    maps an owner's LWP to {lock address: the frame that holds it}, where a reader found it.
+    """
+    reports = classify(snapshots, table or DEFAULT_TABLE, main_lwp=pid or None)
+    lock_report = locks.collect(reports, held)
+    locks.apply(lock_report)  # the state of a lock's waiters names it and its holder
+    return Analysis(reports=reports, locks=lock_report, pid=pid or None, source=source)

@@ -1,0 +1,92 @@
+"""What a thread is doing now, from its innermost frames: guest, idle, lock, io, running.
+
+Names are compared in their canonical form (vocab.canonical), so `__GI___poll` is `poll`.
+"""
+from __future__ import annotations
+
+from typing import List, Sequence, Tuple
+
+from ..model import Frame
+from ..vocab import (BQL_LOCKERS, GUEST_RUN, IO, KVM_RUN_CALLERS, LIBC_WAIT, LOCK_WAIT,
+                     TCG_EXEC, THREAD_START, WAIT, WAIT_WRAPPERS, canonical, is_plumbing)
+
+# Window of innermost frames that decides the state.
+WINDOW = 8
+
+
+def _short(name: str) -> str:
+    """The wait or I/O call in words people know: futex variants are all a futex wait."""
+    return "futex wait" if name.startswith(("futex", "lll_futex")) else name
+
+
+def _where(frames: Sequence[Frame], start: int) -> str:
+    """The frame that says where a thread waits: the first one that is not the C library or
+    a thin QEMU wrapper, else the wrapper itself; never the thread-start plumbing."""
+    fallback = ""
+    for frame in frames[start + 1:]:
+        name = canonical(frame.function)
+        if not frame.function:
+            continue
+        if name in THREAD_START:
+            break
+        if name in WAIT_WRAPPERS or name.startswith("futex"):
+            if not fallback and name not in LIBC_WAIT and name not in IO and name not in LOCK_WAIT:
+                fallback = frame.function
+            continue
+        return frame.function
+    return fallback
+
+
+def is_context_frame(frame: Frame) -> bool:
+    """A frame of the program's own code, past the C library and QEMU's thin wrappers.
+
+    The state is decided by the frames up to and including the first such frame, so a
+    reader that already knows the role (from the thread name) can stop unwinding there."""
+    return not is_plumbing(frame.function)
+
+
+def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:
+    where = _where(frames, start)
+    return "%s in %s" % (what, where) if where else what
+
+
+def decide_state(frames: Sequence[Frame], role: str = "unknown") -> Tuple[str, str]:
+    """(state, activity) from the innermost frames; activity is a few words for people."""
+    if not frames:
+        return "unknown", "no frames"
+    names: List[str] = [canonical(f.function) for f in frames[:WINDOW]]
+    if frames[0].pc == 0 and not frames[0].function:
+        return "unknown", "no user-space stack"
+    # A vCPU inside the guest.
+    if names[0] == "ioctl" and any(n in KVM_RUN_CALLERS for n in names[1:4]):
+        return "guest", "in KVM_RUN"
+    if names[0] == "ioctl" and role == "vcpu" and len(frames) == 1:
+        return "guest", "in ioctl: KVM_RUN, presumably"  # only the top frame is known
+    for i, name in enumerate(names):
+        if name in GUEST_RUN:
+            return "guest", "running the guest (%s)" % frames[i].function
+    if role == "vcpu" and any(n in TCG_EXEC for n in names):
+        tb = next((i for i, n in enumerate(names) if n in TCG_EXEC), 0)
+        jit = [f for f in frames[:tb] if not f.function and not f.library]
+        if names[tb] == "code_gen_buffer" or jit or tb == 0:
+            return "guest", "running translated code (TCG)"
+    # Blocked on a mutex, the BQL included.
+    for i, name in enumerate(names):
+        if name in LOCK_WAIT:
+            if any(canonical(f.function) in BQL_LOCKERS for f in frames[i:i + WINDOW]):
+                return "lock", _phrase("waiting for the BQL", frames, i)
+            return "lock", _phrase("waiting for a mutex", frames, i)
+        if name not in WAIT and not name.startswith(("futex", "lll_")) and name != "":
+            break
+    top = names[0]
+    if top in IO or (top == "" and len(names) > 1 and names[1] in IO):
+        index = 0 if top in IO else 1
+        return "io", _phrase(names[index], frames, index)
+    for i, name in enumerate(names[:3]):
+        if name in WAIT or name.startswith("futex"):
+            return "idle", _phrase(_short(name), frames, i)
+        if name and name not in WAIT_WRAPPERS:
+            break
+    if frames[0].function:
+        return "running", "in %s" % frames[0].function
+    return "unknown", "in ??"

@@ -1,0 +1,34 @@
+"""The selected inferior -> an Analysis, with the user's settings: what every command runs."""
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional, Tuple
+
+import gdb  # type: ignore[import-not-found]
+
+from ..analyze.pipeline import analyze
+from ..inferior import recorder
+from ..inferior.reader import NoProcess, read_process
+from ..model import Analysis
+from .settings import settings
+
+# OS names of threads that --annotate renamed in gdb, by (inferior, lwp).
+os_names: Dict[Tuple[int, int], Optional[str]] = {}
+
+
+def analyze_selected(want_lines: bool = False,
+                     named_decides: Optional[Callable[[Optional[str]], bool]] = None) -> Analysis:
+    """Read every thread of the selected inferior and analyse them.
+
+    named_decides(name) says a name alone decides a role, so such threads are unwound only
+    as deep as their state needs; leave it None where whole stacks are wanted."""
+    config = settings()
+    table = config.table()
+    try:
+        reading = read_process(config.frames(), want_lines=want_lines, os_names=os_names,
+                               named_decides=named_decides,
+                               reuse_stacks=bool(config.reuse_stacks.value),
+                               origin_of=recorder.origin_of)
+    except NoProcess as err:
+        raise gdb.GdbError("qemu-threads: %s" % err)
+    return analyze(reading.snapshots, table, pid=reading.pid, held=reading.held,
+                   source=reading.source)

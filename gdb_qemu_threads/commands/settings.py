@@ -1,0 +1,89 @@
+"""`set/show qemu-threads ...`: every setting of the extension, its help written once."""
+from __future__ import annotations
+
+from typing import Optional
+
+import gdb  # type: ignore[import-not-found]
+
+from ..signature_file import make_table
+from ..signatures import DEFAULT_TABLE, SignatureTable
+
+
+class _Prefix(gdb.Command):
+    def __init__(self, name: str, doc: str) -> None:
+        self.__doc__ = doc
+        super().__init__(name, gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
+
+
+class _Setting(gdb.Parameter):
+    """A `set/show qemu-threads NAME` setting."""
+
+    def __init__(self, name: str, kind: int, doc: str, shown_as: str, default: object,
+                 *extra: object) -> None:
+        self.__doc__ = doc
+        self.set_doc = doc
+        self.show_doc = doc
+        self.shown_as = shown_as
+        super().__init__("qemu-threads " + name, gdb.COMMAND_DATA, kind, *extra)
+        self.value = default
+
+    def get_set_string(self) -> str:
+        return ""
+
+    def get_show_string(self, svalue: str) -> str:
+        return "%s is %s." % (self.shown_as, svalue)
+
+
+class Settings:
+    """The settings, and what follows from them (the signature table)."""
+
+    def __init__(self) -> None:
+        self.max_frames = _Setting("max-frames", gdb.PARAM_ZUINTEGER,
+                                   "How many frames of each thread qemu-threads reads (0: all).",
+                                   "Frames read per thread", 64)
+        self.color = _Setting("color", gdb.PARAM_ENUM,
+                              "Colour the qemu-threads table: auto follows `set style enabled`.",
+                              "Colour", "auto", ["auto", "on", "off"])
+        self.signatures_file = _Setting("signatures-file", gdb.PARAM_OPTIONAL_FILENAME,
+                                        "A JSON file of extra thread signatures (see the README).",
+                                        "Extra signatures file", "")
+        self.reuse_stacks = _Setting("reuse-stacks", gdb.PARAM_BOOLEAN,
+                                     "Recognise a stack another thread already showed (same pc, same "
+                                     "return addresses) instead of unwinding it again (x86-64).",
+                                     "Reusing unwound stacks", True)
+        self.debug = _Setting("debug", gdb.PARAM_BOOLEAN,
+                              "Show Python tracebacks of qemu-threads' own errors.", "Tracebacks", False)
+        self._table_key: Optional[str] = None
+        self._table: SignatureTable = DEFAULT_TABLE
+
+    def table(self) -> SignatureTable:
+        path = self.signatures_file.value or ""
+        if path != self._table_key:
+            try:
+                self._table = make_table([path]) if path else DEFAULT_TABLE
+            except ValueError as err:
+                raise gdb.GdbError("qemu-threads: %s" % err)
+            self._table_key = path
+        return self._table
+
+    def frames(self) -> int:
+        return int(self.max_frames.value) or 100000
+
+    def colour_on(self, choice: Optional[str] = None) -> bool:
+        choice = choice or self.color.value
+        if choice == "auto":
+            return bool(gdb.parameter("style enabled"))
+        return choice == "on"
+
+
+_settings: Optional[Settings] = None
+
+
+def settings() -> Settings:
+    """The one Settings object, made (and its gdb parameters registered) on first use."""
+    global _settings
+    if _settings is None:
+        _Prefix("set qemu-threads", "Settings of the qemu-threads command.")
+        _Prefix("show qemu-threads", "Settings of the qemu-threads command.")
+        _settings = Settings()
+    return _settings

@@ -1,0 +1,414 @@
+"""Records of thread creation, kept by `qemu-thread-origins`, and their formatting.
+
+Pure: nothing here imports gdb. origins.py feeds it from a breakpoint on clone/clone3 and from
+gdb's new-thread event; everything that decides what belongs to what lives here.
+
+How a creation is paired with the thread it creates
+---------------------------------------------------
+The breakpoint on clone/clone3 fires in the creating thread before the system call, when the
+new thread's LWP is not known yet. Two facts known at that point name the new thread exactly:
+
+* the address the kernel writes the new thread's id to (CLONE_PARENT_SETTID: clone3's
+  `clone_args.parent_tid`, clone's `parent_tid` argument). glibc and musl point it at the new
+  thread's own `tid` field; the kernel writes it before it reports the new thread to gdb, and
+  clears it only when that thread exits. When gdb reports a new LWP, the pending creation whose
+  address holds that LWP is the one, whatever other threads create at the same moment.
+* the new thread's TLS (CLONE_SETTLS), which glibc sets to the thread's `pthread_t` - the
+  `Thread 0x...` gdb prints, `InferiorThread.handle()`. gdb learns the handle only just after it
+  reports the new thread, so this is the fallback for creations without a parent_tid address.
+
+A pending creation is consumed by the thread it is paired with, so a `pthread_t` or address
+used again after its thread was joined pairs with the next thread, never the old one.
+Creations without CLONE_THREAD make processes (fork, posix_spawn, system): they are counted
+apart and never paired with a thread.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ..model import Frame
+from ..vocab import THREAD_LIBRARY, canonical
+
+CLONE_VM = 0x00000100
+CLONE_THREAD = 0x00010000
+CLONE_SETTLS = 0x00080000
+CLONE_PARENT_SETTID = 0x00100000
+
+ProcessKey = Tuple[int, int]  # (gdb inferior number, process id)
+
+
+class Pending:
+    """A clone/clone3 call seen at its breakpoint whose new thread gdb has not reported yet."""
+
+    __slots__ = ("seq", "parent_lwp", "parent_num", "frames", "flags", "tls", "tid_address", "via")
+
+    def __init__(self, seq: int, parent_lwp: int, parent_num: Optional[int], frames: List[Frame],
+                 flags: Optional[int], tls: Optional[int], tid_address: Optional[int],
+                 via: str) -> None:
+        self.seq = seq
+        self.parent_lwp = parent_lwp
+        self.parent_num = parent_num
+        self.frames = frames
+        self.flags = flags
+        self.tls = tls
+        self.tid_address = tid_address
+        self.via = via
+
+    def key(self) -> Tuple[str, int]:
+        if self.tls is not None:
+            return ("tls", self.tls)
+        if self.tid_address is not None:
+            return ("tid", self.tid_address)
+        return ("seq", self.seq)
+
+
+class OriginRecord:
+    """One thread created while recording: who created it, and from where."""
+
+    __slots__ = ("seq", "inferior", "pid", "lwp", "num", "name", "alive", "parent_lwp",
+                 "parent_num", "frames", "via", "handle", "paired_by")
+
+    def __init__(self, seq: int, inferior: int, pid: int, lwp: int, num: Optional[int],
+                 parent_lwp: int, parent_num: Optional[int], frames: List[Frame], via: str,
+                 handle: Optional[int], paired_by: str) -> None:
+        self.seq = seq                  # creation order
+        self.inferior = inferior        # gdb inferior number
+        self.pid = pid
+        self.lwp = lwp
+        self.num = num                  # gdb thread number while alive, else None
+        self.name = None                # type: Optional[str]  # last OS name seen
+        self.alive = True
+        self.parent_lwp = parent_lwp
+        self.parent_num = parent_num    # gdb number of the creator when it created
+        self.frames = frames            # innermost first, from the clone/clone3 frame
+        self.via = via                  # "clone3" or "clone"
+        self.handle = handle            # the TLS / pthread_t given to clone, if any
+        self.paired_by = paired_by      # "tid" or "handle"
+
+    @property
+    def frame_names(self) -> List[str]:
+        return [f.name for f in self.frames]
+
+    def __repr__(self) -> str:
+        return "OriginRecord(lwp=%d, parent_lwp=%d, frames=%r)" % (self.lwp, self.parent_lwp,
+                                                                     self.frame_names[:6])
+
+
+class ProcessCreation:
+    """A clone/clone3 without CLONE_THREAD: a fork, vfork or posix_spawn."""
+
+    __slots__ = ("seq", "inferior", "pid", "parent_lwp", "frames", "flags", "via")
+
+    def __init__(self, seq: int, inferior: int, pid: int, parent_lwp: int, frames: List[Frame],
+                 flags: int, via: str) -> None:
+        self.seq = seq
+        self.inferior = inferior
+        self.pid = pid
+        self.parent_lwp = parent_lwp
+        self.frames = frames
+        self.flags = flags
+        self.via = via
+
+
+class OriginStore:
+    """Every record of every inferior, keyed by (inferior number, pid)."""
+
+    MAX_PROCESS_CREATIONS = 1000
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._seq = 0
+        self.pending: Dict[ProcessKey, Dict[Tuple[str, int], Pending]] = {}
+        self.records: Dict[ProcessKey, List[OriginRecord]] = {}
+        self.by_lwp: Dict[ProcessKey, Dict[int, OriginRecord]] = {}
+        self.processes: List[ProcessCreation] = []
+        self.process_count = 0
+        self.unpaired = 0  # threads gdb reported while handle-only creations waited, given up on
+
+    # --- recording -------------------------------------------------------------------------
+
+    def note_clone(self, inferior: int, pid: int, parent_lwp: int, parent_num: Optional[int],
+                   frames: List[Frame], flags: Optional[int], tls: Optional[int],
+                   tid_address: Optional[int], via: str) -> str:
+        """A clone/clone3 call at its breakpoint. Returns "thread", "process" or "ignored"."""
+        self._seq += 1
+        if flags is not None and not flags & CLONE_THREAD:
+            self.process_count += 1
+            self.processes.append(ProcessCreation(self._seq, inferior, pid, parent_lwp, frames,
+                                                  flags, via))
+            del self.processes[:-self.MAX_PROCESS_CREATIONS]
+            return "process"
+        if flags is not None and not flags & CLONE_PARENT_SETTID:
+            tid_address = None
+        if flags is not None and not flags & CLONE_SETTLS:
+            tls = None
+        if tls is None and tid_address is None:
+            return "ignored"  # nothing would ever tell its thread apart
+        pending = Pending(self._seq, parent_lwp, parent_num, frames, flags, tls, tid_address, via)
+        # The same key again is a pthread_t used again (its thread is gone), or glibc falling
+        # back from clone3 to clone for one creation: the newer call is the one that counts.
+        self.pending.setdefault((inferior, pid), {})[pending.key()] = pending
+        return "thread"
+
+    def has_pending(self, inferior: int, pid: int) -> bool:
+        return bool(self.pending.get((inferior, pid)))
+
+    def waits_for_handle(self, inferior: int, pid: int) -> bool:
+        """Whether a creation of this process can only be paired by its thread's handle."""
+        return any(p.tid_address is None and p.tls is not None
+                   for p in self.pending.get((inferior, pid), {}).values())
+
+    def pair_by_tid(self, inferior: int, pid: int, lwp: int, num: Optional[int],
+                    read_tid: Callable[[int], Optional[int]]) -> Optional[OriginRecord]:
+        """A new thread `lwp`: the creation whose parent_tid address now holds `lwp`, if any.
+
+        read_tid(address) reads the 32-bit thread id the kernel wrote there (None if unreadable).
+        """
+        table = self.pending.get((inferior, pid))
+        if not table:
+            return None
+        for key, pending in list(table.items()):
+            if pending.tid_address is None:
+                continue
+            if read_tid(pending.tid_address) == lwp:
+                del table[key]
+                return self._add(inferior, pid, lwp, num, pending, "tid")
+        return None
+
+    def pair_by_handle(self, inferior: int, pid: int, lwp: int, num: Optional[int],
+                       handle: int) -> Optional[OriginRecord]:
+        """A thread whose handle (pthread_t) is known: the creation that gave it that TLS."""
+        table = self.pending.get((inferior, pid))
+        if not table:
+            return None
+        pending = table.pop(("tls", handle), None)
+        if pending is None:
+            return None
+        return self._add(inferior, pid, lwp, num, pending, "handle")
+
+    def _add(self, inferior: int, pid: int, lwp: int, num: Optional[int], pending: Pending,
+             paired_by: str) -> OriginRecord:
+        key = (inferior, pid)
+        record = OriginRecord(pending.seq, inferior, pid, lwp, num, pending.parent_lwp,
+                              pending.parent_num, pending.frames, pending.via, pending.tls,
+                              paired_by)
+        lwps = self.by_lwp.setdefault(key, {})
+        older = lwps.get(lwp)
+        if older is not None:  # the kernel gave a dead thread's id to a new one
+            older.alive = False
+            older.num = None
+        lwps[lwp] = record
+        self.records.setdefault(key, []).append(record)
+        return record
+
+    # --- life and death --------------------------------------------------------------------
+
+    def thread_gone(self, inferior: int, pid: int, lwp: int) -> None:
+        record = self.by_lwp.get((inferior, pid), {}).get(lwp)
+        if record is not None:
+            record.alive = False
+            record.num = None
+
+    def refresh(self, inferior: int, pid: int, live: Dict[int, Tuple[Optional[int], Optional[str]]]
+                ) -> None:
+        """Mark who is alive: `live` maps each live LWP of the process to (gdb number, name)."""
+        for lwp, record in self.by_lwp.get((inferior, pid), {}).items():
+            if lwp in live:
+                record.num, name = live[lwp]
+                if name:
+                    record.name = name
+                record.alive = True
+            else:
+                record.alive = False
+                record.num = None
+
+    def process_ended(self, inferior: int, pid: Optional[int] = None) -> None:
+        """The process exited, was killed or detached from (pid None: any of this inferior)."""
+        for key in list(self.pending):
+            if key[0] == inferior and (pid is None or key[1] == pid):
+                del self.pending[key]
+        for key, records in self.records.items():
+            if key[0] == inferior and (pid is None or key[1] == pid):
+                for record in records:
+                    record.alive = False
+                    record.num = None
+
+    def forget_pending(self, inferior: int, pid: Optional[int] = None) -> None:
+        """Drop creations no thread will answer (the program exec'd, or the inferior went)."""
+        for key in list(self.pending):
+            if key[0] == inferior and (pid is None or key[1] == pid):
+                del self.pending[key]
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def lookup(self, pid: int, lwp: int, inferior: Optional[int] = None) -> Optional[OriginRecord]:
+        """The newest record of thread `lwp` of process `pid`."""
+        best = None
+        for key, lwps in self.by_lwp.items():
+            if key[1] != pid or (inferior is not None and key[0] != inferior):
+                continue
+            record = lwps.get(lwp)
+            if record is not None and (best is None or record.seq > best.seq):
+                best = record
+        return best
+
+    def all_records(self) -> List[OriginRecord]:
+        out = [r for records in self.records.values() for r in records]
+        out.sort(key=lambda r: r.seq)
+        return out
+
+    def records_of(self, inferior: int, pid: int) -> List[OriginRecord]:
+        return list(self.records.get((inferior, pid), []))
+
+    def latest_pid(self, inferior: int) -> Optional[int]:
+        """The process of `inferior` recorded last (the current one, or the one that ended)."""
+        best = None
+        for key, records in self.records.items():
+            if key[0] == inferior and records and (best is None or records[-1].seq > best[1]):
+                best = (key[1], records[-1].seq)
+        return best[0] if best else None
+
+    def counts(self) -> Dict[str, int]:
+        records = self.all_records()
+        return {
+            "threads": len(records),
+            "alive": sum(1 for r in records if r.alive),
+            "pending": sum(len(t) for t in self.pending.values()),
+            "processes": self.process_count,
+            "unpaired": self.unpaired,
+        }
+
+
+# --- selection and formatting --------------------------------------------------------------
+
+class SelectionError(ValueError):
+    pass
+
+
+def select(records: Sequence[OriginRecord], words: Sequence[str]) -> List[OriginRecord]:
+    """The records named by `words`: gdb thread numbers, `lwp:N`, or an LWP given bare.
+
+    A bare number names the live thread with that gdb number, else the thread with that LWP.
+    """
+    if not words:
+        return list(records)
+    chosen: List[OriginRecord] = []
+    for word in words:
+        if word.startswith("lwp:") and word[4:].isdigit():
+            lwp = int(word[4:])
+            hits = [r for r in records if r.lwp == lwp]
+        elif word.isdigit():
+            n = int(word)
+            hits = [r for r in records if r.alive and r.num == n] or [r for r in records if r.lwp == n]
+        else:
+            raise SelectionError("%s is not a thread number, an LWP or lwp:N" % word)
+        if not hits:
+            raise SelectionError("no recorded creation of thread %s" % word)
+        for record in hits:
+            if record not in chosen:
+                chosen.append(record)
+    chosen.sort(key=lambda r: r.seq)
+    return chosen
+
+
+def caller_frames(frames: Sequence[Frame]) -> List[Frame]:
+    """The frames above the thread library: who asked for the thread."""
+    i = 0
+    while i < len(frames) and (frames[i].name == "??" or canonical(frames[i].function) in THREAD_LIBRARY):
+        i += 1
+    return list(frames[i:]) if i < len(frames) else list(frames)
+
+
+def short_chain(frames: Sequence[Frame], depth: int = 4) -> str:
+    """`qemu_thread_create <- iothread_complete <- ...`, innermost caller first."""
+    callers = caller_frames(frames)
+    names = [f.name for f in callers[:depth]]
+    text = " <- ".join(names)
+    if len(callers) > depth:
+        text += " <- ..."
+    return text or "-"
+
+
+def _who(lwp: Optional[int], num: Optional[int]) -> str:
+    if lwp is None:
+        return "-"
+    return "LWP %d (thread %d)" % (lwp, num) if num is not None else "LWP %d" % lwp
+
+
+def format_table(rows: Sequence[Tuple[OriginRecord, Optional[str], Optional[int]]],
+                 depth: int = 4) -> str:
+    """A plain-text table; each row is (record, role or None, the creator's live gdb number)."""
+    header = ("Num", "LWP", "Name", "Role", "Alive", "Created by", "Created at")
+    lines = [header]
+    for record, role, parent_num in rows:
+        lines.append((
+            str(record.num) if record.num is not None else "-",
+            str(record.lwp),
+            record.name or "-",
+            role or "?",
+            "yes" if record.alive else "gone",
+            _who(record.parent_lwp, parent_num),
+            short_chain(record.frames, depth),
+        ))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    out = []
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths)]
+        out.append("  ".join(cells + [line[-1]]).rstrip())
+    return "\n".join(out)
+
+
+def format_backtraces(rows: Sequence[Tuple[OriginRecord, Optional[str], Optional[int]]]) -> str:
+    """Each record with its whole creation backtrace, as gdb would number the frames."""
+    blocks = []
+    for record, role, parent_num in rows:
+        title = "Thread %s (LWP %d) %s%s, role %s, created by %s via %s:" % (
+            record.num if record.num is not None else "-", record.lwp,
+            '"%s"' % record.name if record.name else "(no name)",
+            "" if record.alive else " [gone]", role or "?",
+            _who(record.parent_lwp, parent_num), record.via)
+        lines = [title]
+        for level, frame in enumerate(record.frames):
+            where = frame.location()
+            pc = "0x%016x in " % frame.pc if frame.pc is not None else ""
+            lines.append("  #%-2d %s%s%s" % (level, pc, frame.name, " from " + where if where else ""))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def json_entry(record: OriginRecord, role: Optional[str] = None,
+               parent_num: Optional[int] = None) -> Dict[str, object]:
+    return {
+        "lwp": record.lwp,
+        "num": record.num if record.alive else None,
+        "name": record.name,
+        "alive": record.alive,
+        "parent_lwp": record.parent_lwp,
+        "parent_num": parent_num,
+        "role": role,
+        "pid": record.pid,
+        "via": record.via,
+        "frames": [f.name for f in record.frames],
+    }
+
+
+def json_document(rows: Iterable[Tuple[OriginRecord, Optional[str], Optional[int]]]) -> str:
+    """The `show --json` document (DESIGN.md, "Origins JSON")."""
+    return json.dumps({"origins": [json_entry(r, role, pn) for r, role, pn in rows]})
+
+
+def status_line(recording: bool, counts: Dict[str, int], where: str = "") -> str:
+    parts = ["recording thread creation%s" % where if recording else "not recording"]
+    parts.append("%d thread%s recorded (%d alive)" % (counts["threads"],
+                                                      "" if counts["threads"] == 1 else "s",
+                                                      counts["alive"]))
+    if counts["pending"]:
+        parts.append("%d creation%s not yet paired" % (counts["pending"],
+                                                       "" if counts["pending"] == 1 else "s"))
+    if counts["processes"]:
+        parts.append("%d process creation%s (fork/spawn) not counted as threads"
+                     % (counts["processes"], "" if counts["processes"] == 1 else "s"))
+    return "; ".join(parts) + "."

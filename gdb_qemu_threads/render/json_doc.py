@@ -1,0 +1,49 @@
+"""Analysis -> the JSON document of the contract (DESIGN.md): plain dicts, dumped once."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from .. import SCHEMA, __version__
+from ..analyze import locks
+from ..analyze.groups import View, summary
+from ..model import LockReport, ThreadReport
+
+
+def thread_doc(report: ThreadReport) -> Dict[str, Any]:
+    """One thread's entry of the JSON document (DESIGN.md)."""
+    s, v = report.snapshot, report.verdict
+    doc: Dict[str, Any] = {
+        "num": s.num, "lwp": s.lwp, "name": s.name, "role": v.role, "accel": v.accel,
+        "vcpu": v.vcpu, "iothread": v.iothread, "state": v.state, "detail": v.detail,
+        "evidence": v.evidence, "confidence": v.confidence, "frames": s.frame_names(),
+        "current": s.current, "activity": v.activity, "complete": s.complete,
+        "waits_for": v.waits_for,
+    }
+    if s.unreadable:
+        doc["unreadable"] = s.unreadable
+    if s.origin is not None:
+        doc["origin"] = {"parent_lwp": s.parent_lwp, "frames": [f.name for f in s.origin]}
+    return doc
+
+
+
+
+def locks_doc(report: LockReport) -> List[Dict[str, Any]]:
+    """The holder -> waiters table."""
+    out = []
+    for lock in report.locks:
+        doc = locks.lock_doc(lock)
+        doc.update(owner_num=lock.owner.snapshot.num if lock.owner else None,
+                   held_at=lock.held_at, problem=lock.problem, depth=lock.depth,
+                   waiters=[w.snapshot.num if w.snapshot.num is not None else "lwp:%s" % w.snapshot.lwp
+                            for w in lock.waiters])
+        out.append(doc)
+    return out
+
+
+def document(view: View, reports: Optional[Sequence[ThreadReport]] = None) -> Dict[str, Any]:
+    """The whole document: the chosen threads, their counts, locks and deadlocks."""
+    chosen = view.reports if reports is None else reports
+    return {"threads": [thread_doc(r) for r in chosen], "summary": summary(chosen),
+            "locks": locks_doc(view.analysis.locks), "deadlocks": view.analysis.locks.deadlocks,
+            "pid": view.analysis.pid, "version": __version__, "schema": SCHEMA}
