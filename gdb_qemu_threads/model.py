@@ -163,6 +163,7 @@ class LockReport:
     events: List[Tuple[ThreadReport, Dict[str, Any]]] = field(default_factory=list)
     deadlocks: List[List[Dict[str, Any]]] = field(default_factory=list)
     waits: Dict[int, Tuple[Lock, Optional[str]]] = field(default_factory=dict)  # id(report) -> (lock, waits at)
+    gaps: List[str] = field(default_factory=list)  # what was not read, so no "no deadlock" is claimed
 
 
 @dataclass

@@ -60,6 +60,9 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-g", "--group", action="store_true",
                         help="one row per group of threads with identical stacks")
     parser.add_argument("-b", "--bt", action="store_true", help="each thread's backtrace under its row")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="the evidence that decided each role (and who created the thread) "
+                             "on a line under its row")
     parser.add_argument("-l", "--locks", action="store_true",
                         help="the locks threads wait for: each mutex (the BQL by name) with its "
                              "holder and waiters, deadlock cycles, and the threads waiting for an "

@@ -57,3 +57,11 @@ def summary(reports: Sequence[ThreadReport]) -> Dict[str, int]:
     """Threads per role, in the contract's role order."""
     counts = Counter(r.verdict.role for r in reports)
     return {role: counts[role] for role in ROLES if counts[role]}
+
+
+def missing_threads(analysis: Analysis, threads: Sequence[str]) -> List[str]:
+    """The words of a thread selection (gdb numbers, lwp:N) that name no thread read."""
+    nums = {r.snapshot.num for r in analysis.reports}
+    lwps = {r.snapshot.lwp for r in analysis.reports}
+    return [t for t in threads
+            if (t.isdigit() and int(t) not in nums) or (t.startswith("lwp:") and int(t[4:]) not in lwps)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..model import Lock, LockReport, ThreadReport, ThreadSnapshot
+from ..threadlist import thread_range
 from .waits import (LOCK_WORDS, MUTEX_COUNT, MUTEX_KIND, MUTEX_LOCK, PTHREAD_MUTEX_RECURSIVE, WaitSite,
                     lock_name, owner_of, symbol_of, wait_site, waits_at)
 
@@ -58,7 +59,32 @@ def collect(reports: Sequence[ThreadReport], held: Optional[Held] = None) -> Loc
         if lock.owner is not None and held and lock.address is not None:
             lock.held_at = held.get(lock.owner.snapshot.lwp or 0, {}).get(lock.address)
     result.deadlocks = _cycles(result, reports)
+    result.gaps = gaps(reports, result)
     return result
+
+
+def gaps(reports: Sequence[ThreadReport], result: LockReport) -> List[str]:
+    """What was not read and so keeps the analysis from saying there is no deadlock."""
+    out = []
+    unread: Dict[str, List[ThreadReport]] = {}
+    for report in reports:
+        snap = report.snapshot
+        if not snap.frames and snap.unreadable and report.verdict.role != "kernel-worker":
+            unread.setdefault(snap.unreadable.split(":", 1)[0], []).append(report)
+    for reason, members in unread.items():
+        out.append("the frames of %s could not be read (%s)" % (thread_range(members), reason))
+    nameless = [r for r in reports if r.snapshot.frames and r.verdict.role != "kernel-worker"
+                and not any(f.function for f in r.snapshot.frames)]
+    if nameless:
+        out.append("the stack of %s has no function names (no symbols)" % thread_range(nameless))
+    ownerless = [lock for lock in result.locks
+                 if lock.owner_lwp is None and not lock.problem and not lock.released]
+    if ownerless:
+        one = len(ownerless) == 1
+        out.append("%d lock%s no known owner (%s memory could not be read: a saved text, or a "
+                   "core file without it)" % (len(ownerless), " has" if one else "s have",
+                                             "its" if one else "their"))
+    return out
 
 
 def apply(result: LockReport) -> None:
@@ -93,7 +119,8 @@ def involving(result: LockReport, chosen: Sequence[ThreadReport]) -> LockReport:
                if id(lock.owner) in ids or any(id(w) in ids for w in lock.waiters)],
         events=[(r, doc) for r, doc in result.events if id(r) in ids],
         deadlocks=[cycle for cycle in result.deadlocks if any(e["lwp"] in lwps for e in cycle)],
-        waits={key: value for key, value in result.waits.items() if key in ids})
+        waits={key: value for key, value in result.waits.items() if key in ids},
+        gaps=result.gaps)
 
 
 def _new_lock(site: WaitSite, name: Optional[str], snap: ThreadSnapshot,

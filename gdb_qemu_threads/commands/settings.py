@@ -1,6 +1,7 @@
 """`set/show qemu-threads ...`: every setting of the extension, its help written once."""
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import gdb  # type: ignore[import-not-found]
@@ -69,10 +70,12 @@ class Settings:
     def frames(self) -> int:
         return int(self.max_frames.value) or 100000
 
-    def colour_on(self, choice: Optional[str] = None) -> bool:
+    def colour_on(self, choice: Optional[str] = None, from_tty: bool = False) -> bool:
+        """auto: gdb's `style enabled`, for a command typed at the terminal (not scripts,
+        `to_string` or batch runs), unless NO_COLOR is set (no-color.org)."""
         choice = choice or self.color.value
         if choice == "auto":
-            return bool(gdb.parameter("style enabled"))
+            return bool(gdb.parameter("style enabled")) and from_tty and not os.environ.get("NO_COLOR")
         return choice == "on"
 
 

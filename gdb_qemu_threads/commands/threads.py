@@ -1,11 +1,14 @@
 """`qemu-threads`: the gdb command. Thin: parse, run the one pipeline, print."""
 from __future__ import annotations
 
-from typing import List
+import os
+import shutil
+from typing import List, Optional
 
 import gdb  # type: ignore[import-not-found]
 
-from ..analyze.groups import view
+from ..analyze.groups import missing_threads, view
+from ..threadlist import thread_range
 from ..model import ROLES, STATES, ThreadReport
 from ..options import UsageError, bad_thread_words, flat, make_parser, option_words
 from ..render.output import render
@@ -38,9 +41,9 @@ class QemuThreadsCommand(gdb.Command):
         super().__init__("qemu-threads", gdb.COMMAND_STATUS)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
-        guarded("qemu-threads", lambda: self.run(argument))
+        guarded("qemu-threads", lambda: self.run(argument, from_tty))
 
-    def run(self, argument: str) -> None:
+    def run(self, argument: str, from_tty: bool = False) -> None:
         try:
             opts = self.parser.parse_args(gdb.string_to_argv(argument))
         except UsageError as err:
@@ -60,8 +63,12 @@ class QemuThreadsCommand(gdb.Command):
                                             named_decides=None if whole else config.table().by_name)
         if opts.annotate:
             _annotate(analysis.reports)
+        missing = missing_threads(analysis, opts.threads)
+        if missing:
+            raise gdb.GdbError("qemu-threads: no thread %s in this process (%s)"
+                               % (missing[0], thread_range(analysis.reports)))
         shown = view(analysis, flat(opts.role), flat(opts.state), opts.threads)
-        gdb.write(render(shown, opts, config.colour_on(opts.color)) + "\n")
+        gdb.write(render(shown, opts, config.colour_on(opts.color, from_tty), _width(from_tty)) + "\n")
 
     def complete(self, text: str, word: str) -> List[str]:
         words = option_words(self.parser)
@@ -71,6 +78,16 @@ class QemuThreadsCommand(gdb.Command):
         if previous and previous[-1] in ("-s", "--state"):
             return [s for s in STATES if s.startswith(word or "")]
         return [w for w in words if w.startswith(word or "")]
+
+
+def _width(from_tty: bool) -> Optional[int]:
+    """gdb's `width`; where gdb says unlimited, the terminal's when typed at one, else none."""
+    value = gdb.parameter("width")
+    if value:
+        return int(value)
+    if from_tty and os.isatty(1):
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _annotate(reports: List[ThreadReport]) -> None:

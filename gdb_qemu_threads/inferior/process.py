@@ -57,3 +57,26 @@ class KeepSelection:
                     break
                 frame = older
             frame.select()
+
+
+def thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
+    """The thread's name as gdb shows it. gdb's Python decodes names as UTF-8 and raises on
+    other bytes (a Latin-1 program name, a name a program set), where `info threads` shows
+    replacement characters: read the raw name then, and replace what is not UTF-8."""
+    try:
+        return thread.name
+    except UnicodeDecodeError:
+        pass
+    pid, lwp, tid = thread.ptid
+    if is_local_live(thread.inferior):
+        try:
+            with open("/proc/%d/task/%d/comm" % (pid, lwp or tid or pid), "rb") as handle:
+                return handle.read().rstrip(b"\n").decode("utf-8", "replace")
+        except OSError:
+            pass
+    try:
+        text = gdb.execute("info threads %d" % thread.num, to_string=True)
+    except (gdb.error, UnicodeDecodeError):
+        return None
+    quoted = text.split('"')
+    return quoted[1] if len(quoted) >= 3 else None

@@ -20,7 +20,7 @@ from ..model import Frame, ThreadSnapshot
 from ..vocab import CPU_INDEX_ARGUMENTS, IOTHREAD_ENTRY, THREAD_START, WAIT_ARGUMENTS, canonical
 from . import qom, stacks
 from .lock_probes import LockProbes
-from .process import KeepSelection, arg_registers, is_local_live, target_kind
+from .process import KeepSelection, arg_registers, is_local_live, target_kind, thread_name
 
 KVM_RUN = 0xAE80
 _KVM_VCPU_FD = re.compile(r"^anon_inode:kvm-vcpu:(\d+)$")
@@ -63,7 +63,7 @@ class ThreadReader:
         key = (self.inferior.num, lwp)
         if key in self.os_names:
             return self.os_names[key]
-        return thread.name
+        return thread_name(thread)
 
     def snapshot(self, thread: "gdb.InferiorThread") -> ThreadSnapshot:
         pid, lwp, tid = thread.ptid

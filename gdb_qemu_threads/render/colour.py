@@ -5,11 +5,12 @@ from typing import Optional
 
 ROLE_COLOURS = {
     "main-loop": "*cyan*", "vcpu": "*green*", "iothread": "blue", "worker": "yellow",
-    "call-rcu": "magenta", "unknown": "red", "kernel-worker": "gray", "library": "gray",
+    "call-rcu": "magenta", "kernel-worker": "gray", "library": "gray",
     "gmain": "gray", "gdbus": "gray", "glib-pool": "gray", "pulseaudio": "gray",
 }
-STATE_COLOURS = {"lock": "*red*", "guest": "green", "io": "yellow", "running": "*yellow*",
-                 "unknown": "red"}
+# Red is for trouble only (a deadlock, a lock nobody holds, a crash), never for the ordinary.
+STATE_COLOURS = {"lock": "*yellow*", "guest": "green", "io": "yellow", "running": "bold",
+                 "blocked": "*red*", "crashed": "*red*"}
 
 
 def colour(text: str, spec: Optional[str], enabled: bool) -> str:

@@ -46,4 +46,5 @@ def document(view: View, reports: Optional[Sequence[ThreadReport]] = None) -> Di
     chosen = view.reports if reports is None else reports
     return {"threads": [thread_doc(r) for r in chosen], "summary": summary(chosen),
             "locks": locks_doc(view.analysis.locks), "deadlocks": view.analysis.locks.deadlocks,
+            "lock_gaps": view.analysis.locks.gaps,
             "pid": view.analysis.pid, "version": __version__, "schema": SCHEMA}

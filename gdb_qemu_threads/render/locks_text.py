@@ -65,16 +65,14 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
                     " (which of its frames took it is not known)"))
                 out.append("      and waits for %s%s" % (_doc_label(entry["waits_for"]),
                                                       " in %s" % entry["waits_at"] if entry["waits_at"] else ""))
-    else:
-        unknown = [lock for lock in lock_report.locks
-                   if lock.owner_lwp is None and not lock.problem and not lock.released]
-        if unknown:
-            one = len(unknown) == 1
-            out.append("No cycle among the locks with a known owner; %d lock%s no known owner "
-                       "(%s memory could not be read: a saved text, or a core file without it)."
-                       % (len(unknown), " has" if one else "s have", "its" if one else "their"))
-        else:
-            out.append("No deadlock: the waits-for graph has no cycle.")
+    if lock_report.gaps:
+        out.append("")
+        out.append("%s: %s." % ("Other deadlocks may exist" if lock_report.deadlocks else
+                                "Cannot tell whether there is a deadlock",
+                                "; ".join(lock_report.gaps)))
+    elif not lock_report.deadlocks:
+        out.append("No deadlock among the %d threads read: every waiting thread's lock and its "
+                   "owner were read, and no thread waits for itself through them." % len(reports))
     if lock_report.events:
         groups: Dict[Tuple[str, Optional[str]], List[ThreadReport]] = {}
         for report, doc in lock_report.events:

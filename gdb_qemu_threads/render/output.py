@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import textwrap
+from typing import Any, Optional
 
 from ..analyze.groups import View
 from .json_doc import document
@@ -10,8 +11,9 @@ from .locks_text import lock_text
 from .text import grouped_table, summary_line, table
 
 
-def render(view: View, opts: Any, colour_on: bool) -> str:
-    """The text for parsed options `opts`: a JSON document, the lock report, or a table."""
+def render(view: View, opts: Any, colour_on: bool, width: Optional[int] = None) -> str:
+    """The text for parsed options `opts`: a JSON document, the lock report, or a table no
+    wider than `width` (None: unlimited)."""
     if opts.json:
         return json.dumps(document(view), indent=1)
     everyone = view.analysis.reports
@@ -19,5 +21,29 @@ def render(view: View, opts: Any, colour_on: bool) -> str:
         return lock_text(everyone, view.locks)
     if not view.reports:
         return "no thread matches (%d threads in all)" % len(everyone)
-    body = (grouped_table if opts.group else table)(view.reports, colour_on, opts.bt)
-    return body + "\n" + summary_line(view.reports, len(everyone))
+    verbose = bool(getattr(opts, "verbose", False))
+    if opts.group:
+        body = grouped_table(view.reports, colour_on, opts.bt)
+        return body + "\n" + summary_line(view.reports, len(everyone), evidence_shown=False) + \
+            _footer(view)
+    body, dropped = table(view.reports, colour_on, opts.bt, width, verbose)
+    footer = summary_line(view.reports, len(everyone), "evidence" not in dropped and not verbose) + \
+        _footer(view)
+    if width:  # gdb's own messages wrap at its width too
+        footer = "\n".join(textwrap.fill(line, width, subsequent_indent="  ")
+                            for line in footer.split("\n"))
+    return body + "\n" + footer
+
+
+def _footer(view: View) -> str:
+    """What matters most, said under the table: deadlocks and lock problems, with the
+    command that shows them."""
+    lines = []
+    report = view.analysis.locks
+    if report.deadlocks:
+        lines.append("%d deadlock%s: see qemu-threads --locks"
+                     % (len(report.deadlocks), "" if len(report.deadlocks) == 1 else "s"))
+    problems = sorted({lock.problem for lock in report.locks if lock.problem})
+    if problems:
+        lines.append("lock problems (%s): see qemu-threads --locks" % ", ".join(problems))
+    return "".join("\n" + line for line in lines)

@@ -1,7 +1,7 @@
 """Reports -> the terminal tables: one row per thread, or per group of identical stacks."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 
@@ -9,6 +9,7 @@ from ..analyze.groups import groups, summary
 from ..model import Frame, ThreadReport
 from ..vocab import THREAD_CREATION, canonical
 from .colour import ROLE_COLOURS, STATE_COLOURS, colour
+from .fit import fit
 
 def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
     """"who made it": the first two frames above the thread-creation plumbing."""
@@ -19,16 +20,17 @@ def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
     return " <- ".join(names[:2]) if names else "??"
 
 
-def _state_cell(report: ThreadReport, enabled: bool) -> str:
+def _state_text(report: ThreadReport) -> str:
     v = report.verdict
-    text = "%s: %s" % (v.state, v.activity) if v.activity else v.state
-    return colour(text, STATE_COLOURS.get(v.state), enabled)
+    return "%s: %s" % (v.state, v.activity) if v.activity else v.state
+
+
+def _state_cell(report: ThreadReport, enabled: bool) -> str:
+    return colour(_state_text(report), STATE_COLOURS.get(report.verdict.state), enabled)
 
 
 def _role_cell(report: ThreadReport, enabled: bool) -> str:
-    v = report.verdict
-    text = v.role + ("?" if v.confidence == "low" and v.role != "unknown" else "")
-    return colour(text, ROLE_COLOURS.get(v.role), enabled)
+    return colour(_role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
 
 def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> List[str]:
@@ -51,25 +53,79 @@ def _with_backtraces(table: str, blocks: Sequence[List[str]]) -> str:
     return "\n".join(out)
 
 
-def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: bool = False) -> str:
+def _name_adds(report: ThreadReport) -> bool:
+    """A thread name says more than role and detail: a thread nothing else decided."""
+    return bool(report.snapshot.name) and report.verdict.role == "unknown"
+
+
+def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: bool = False,
+          width: Optional[int] = None, verbose: bool = False) -> Tuple[str, List[str]]:
+    """One row per thread. With a width, the columns that fit it: evidence and the creator go
+    to a second line (-v) or away, the name stays only where it says more, long cells are cut."""
     show_origin = any(r.snapshot.origin is not None for r in reports)
-    headers = ["", "#", "LWP", "name", "role", "detail", "state", "evidence"]
-    if show_origin:
-        headers.append("created by")
+    headers = ["", "#", "LWP", "name", "role", "detail", "state", "evidence", "created by"]
     rows = []
     for r in reports:
         s, v = r.snapshot, r.verdict
-        row = ["*" if s.current else "", s.num if s.num is not None else "",
-               s.lwp if s.lwp is not None else "", s.name or "", _role_cell(r, colour_on),
-               v.detail, _state_cell(r, colour_on), v.evidence]
-        if show_origin:
-            row.append(origin_summary(s.origin))
-        rows.append(row)
-    text = tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
-    if backtraces:
-        text = _with_backtraces(text, [_frame_lines(r.snapshot.frames) or ["      (no frames)"]
-                                       for r in reports])
-    return text
+        rows.append(["*" if s.current else "", str(s.num) if s.num is not None else "",
+                     str(s.lwp) if s.lwp is not None else "",
+                     s.name or "" if width is None or _name_adds(r) else "",
+                     _role_text(r), v.detail, _state_text(r), v.evidence, origin_summary(s.origin)])
+    gone = [] if show_origin and not verbose else ["created by"]
+    gone += ["evidence"] if verbose else []
+    gone += ["name"] if not any(row[3] for row in rows) else []
+    for name in gone:
+        headers, rows = _without(headers, rows, name)
+    headers, rows, dropped = fit(headers, rows, width, ["created by", "evidence"],
+                                 ["state", "detail", "name"])
+    text = _coloured(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True),
+                     reports, headers, colour_on)
+    lines = text.split("\n")
+    blocks: List[List[str]] = []
+    for r in reports:
+        block = []
+        if verbose:
+            block.append("      evidence: %s" % r.verdict.evidence)
+            if r.snapshot.origin is not None:
+                block.append("      created by: %s" % origin_summary(r.snapshot.origin))
+        if backtraces:
+            block += _frame_lines(r.snapshot.frames) or ["      (no frames)"]
+        blocks.append(block)
+    return _with_backtraces("\n".join(lines), blocks), dropped
+
+
+def _without(headers: List[str], rows: List[List[str]], name: str) -> Tuple[List[str], List[List[str]]]:
+    if name not in headers:
+        return headers, rows
+    i = headers.index(name)
+    return headers[:i] + headers[i + 1:], [row[:i] + row[i + 1:] for row in rows]
+
+
+def _role_text(report: ThreadReport) -> str:
+    v = report.verdict
+    return v.role + ("?" if v.confidence == "low" and v.role != "unknown" else "")
+
+
+def _coloured(text: str, reports: Sequence[ThreadReport], headers: Sequence[str], enabled: bool) -> str:
+    """Colour the role and state words of each row (after fitting: escapes take no room)."""
+    if not enabled:
+        return text
+    lines = text.split("\n")
+    for i, report in enumerate(reports, 1):
+        v = report.verdict
+        role = _role_text(report)
+        line = lines[i]
+        at = line.find(" " + role + " ") if "role" in headers else -1
+        if at >= 0:
+            line = line[:at + 1] + colour(role, ROLE_COLOURS.get(v.role), True) + line[at + 1 + len(role):]
+        state_at = line.rfind(" " + v.state + ":") if "state" in headers else -1
+        if state_at < 0 and "state" in headers:
+            state_at = line.rfind(" " + v.state)
+        if state_at >= 0:
+            line = line[:state_at + 1] + colour(v.state, STATE_COLOURS.get(v.state), True) + \
+                line[state_at + 1 + len(v.state):]
+        lines[i] = line
+    return "\n".join(lines)
 
 
 def _thread_list(group: Sequence[ThreadReport]) -> str:
@@ -95,7 +151,8 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
     return _with_backtraces(text, blocks) if backtraces else text
 
 
-def summary_line(reports: Sequence[ThreadReport], total: Optional[int] = None) -> str:
+def summary_line(reports: Sequence[ThreadReport], total: Optional[int] = None,
+                 evidence_shown: bool = True) -> str:
     counts = summary(reports)
     parts = ", ".join("%d %s" % (n, role) for role, n in counts.items())
     shown = len(reports)
@@ -104,7 +161,7 @@ def summary_line(reports: Sequence[ThreadReport], total: Optional[int] = None) -
         head = "%d of %d threads" % (shown, total)
     line = "%s: %s" % (head, parts) if parts else head
     if any(r.verdict.confidence == "low" and r.verdict.role != "unknown" for r in reports):
-        line += '.  "?": weak evidence, see the evidence column'
+        line += '.  "?": weak evidence, see %s' % ("the evidence column" if evidence_shown else "-v")
     return line
 
 

@@ -251,3 +251,40 @@ def test_filters_narrow_the_locks_view_to_the_chosen_threads():
     assert "DEADLOCK 1: 2 threads wait for each other" in text  # what it is stuck behind
     text = render(process_reports(), options(locks=True, role=[["call-rcu"]]), False)
     assert "No thread waits for a mutex" in text and "QemuEvent" in text and "BQL" not in text
+
+
+def test_no_deadlock_is_claimed_when_a_thread_could_not_be_read():
+    # non-stop: thread 3 holds m2 but runs (as gdb sees it), so its own wait is unknown
+    running = ThreadSnapshot(num=3, lwp=30, name=None, frames=[], complete=False,
+                             unreadable="running (non-stop mode): frames cannot be read")
+    snaps = [snap(1, 10, MAIN_IDLE), snap(2, 20, TAKE, futex=0xB000, lock_words=words(owner=30)),
+             running]
+    analysis = analyze(snaps)
+    assert analysis.locks.deadlocks == []
+    text = render_view(view(analysis), options(locks=True), False)
+    assert "No deadlock" not in text
+    assert "Cannot tell whether there is a deadlock" in text
+    assert "the frames of thread 3 could not be read (running (non-stop mode)" in text
+
+
+def test_no_deadlock_is_claimed_without_symbols():
+    nameless = ThreadSnapshot(num=2, lwp=20, frames=[Frame(pc=0x1234), Frame(pc=0x5678)])
+    analysis = analyze([snap(1, 10, MAIN_IDLE), nameless])
+    text = render_view(view(analysis), options(locks=True), False)
+    assert "No deadlock" not in text
+    assert "the stack of thread 2 has no function names (no symbols)" in text
+    assert document(view(analysis))["lock_gaps"] == [
+        "the stack of thread 2 has no function names (no symbols)"]
+
+
+def test_no_deadlock_is_said_with_its_premises_when_everything_was_read():
+    analysis = analyze(qemu_process(words(owner=100)), pid=100)
+    text = render_view(view(analysis), options(locks=True), False)
+    assert "No deadlock among the 4 threads read" in text
+    assert document(view(analysis))["lock_gaps"] == []
+
+
+def test_thread_lists_use_gdbs_range_syntax():
+    from gdb_qemu_threads.threadlist import number_ranges
+    assert number_ranges([5, 6, 7, 9, 132, 8, 1]) == "1 5-9 132"
+    assert number_ranges([]) == ""

@@ -1,0 +1,64 @@
+"""How `qemu-threads` fits gdb's habits and odd input, in real gdb: width, -v, colour, errors."""
+from __future__ import annotations
+
+import re
+
+from cbuild import build
+from gdbrun import json_command, run_gdb
+
+ARGS = ["-accel", "tcg", "-smp", "2", "-name", "guest=fx,debug-threads=on"]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def qemu_like(tmp_path, commands, variant="stripped"):
+    return run_gdb(["run"] + commands, program=build("qemu72.c", variant), args=ARGS,
+                   env={"FIXTURE_TRUTH": str(tmp_path / "truth.jsonl")}, timeout=120).check()
+
+
+def between(text, start, end):
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_the_table_fits_80_columns_and_verbose_keeps_the_evidence(tmp_path):
+    run = qemu_like(tmp_path, ["set width 80", "echo @@narrow\\n", "qemu-threads",
+                               "echo @@verbose\\n", "qemu-threads -v", "echo @@wide\\n",
+                               "set width 0", "qemu-threads", "echo @@end\\n"])
+    narrow = between(run.stdout, "@@narrow\n", "@@verbose").splitlines()
+    rows = [line for line in narrow if re.match(r"^[ *]\s+\d+\s", line)]
+    assert len(rows) >= 8
+    assert all(len(line) <= 80 for line in narrow), narrow
+    assert "evidence" not in narrow[0]
+    verbose = between(run.stdout, "@@verbose\n", "@@wide")
+    assert verbose.count("      evidence: ") == len(rows)
+    wide = between(run.stdout, "@@wide\n", "@@end").splitlines()
+    assert "evidence" in wide[0] and any(len(line) > 80 for line in wide)
+
+
+def test_no_colour_into_to_string_and_with_no_color(tmp_path):
+    script = ('python import os; os.environ["NO_COLOR"] = "1"; '
+              'print("@@nocolor", repr(gdb.execute("qemu-threads", to_string=True)))')
+    run = qemu_like(tmp_path, ["set style enabled on",
+                               'python print("@@string", repr(gdb.execute("qemu-threads", to_string=True)))',
+                               script, "qemu-threads --color on"])
+    assert "\\x1b[" not in between(run.stdout, "@@string", "\n")
+    assert "\\x1b[" not in between(run.stdout, "@@nocolor", "\n")
+    assert ANSI.search(run.stdout.split("@@nocolor", 1)[1])  # --color on still colours
+
+
+def test_a_thread_that_is_not_there_is_an_error(tmp_path):
+    run = qemu_like(tmp_path, ["qemu-threads --locks 999", "qemu-threads 999"])
+    assert run.output.count("qemu-threads: no thread 999 in this process (threads 1-") == 2
+    assert "No thread waits" not in run.stdout
+
+
+def test_names_that_are_not_utf8_are_shown_replaced(tmp_path):
+    program = build("odd_names.c", "debug")
+    core = tmp_path / "core"
+    run = run_gdb(["run", *json_command("qemu-threads --json"), "qemu-threads",
+                   "generate-core-file %s" % core], program=program, timeout=120).check()
+    names = sorted(t["name"] for t in run.json()["threads"])
+    assert names == ["caf\ufffd", program.name[:15], "x\ufffd-y"]
+    assert "internal error" not in run.output
+    from_core = run_gdb(json_command("qemu-threads --json"), program=program, core=core,
+                        timeout=120).check()
+    assert len(from_core.json()["threads"]) == 3
