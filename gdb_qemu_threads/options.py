@@ -6,7 +6,7 @@ raises UsageError instead, carrying the one line to show.
 from __future__ import annotations
 
 import argparse
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from .model import ROLES, STATES
 
@@ -30,15 +30,24 @@ class Parser(argparse.ArgumentParser):
         raise UsageError("", help_text=self.format_help())
 
 
-def _csv(choices: Sequence[str], what: str):
-    def parse(text: str) -> List[str]:
+class _CommaList:
+    """An argparse type: a comma-separated list of known values (kept for completion)."""
+
+    def __init__(self, choices: Sequence[str], what: str) -> None:
+        self.choices = list(choices)
+        self.what = what
+
+    def __call__(self, text: str) -> List[str]:
         items = [item.strip() for item in text.split(",") if item.strip()]
-        bad = [item for item in items if item not in choices]
+        bad = [item for item in items if item not in self.choices]
         if bad:
             raise argparse.ArgumentTypeError("unknown %s %s (one of: %s)"
-                                             % (what, ", ".join(bad), ", ".join(choices)))
+                                             % (self.what, ", ".join(bad), ", ".join(self.choices)))
         return items
-    return parse
+
+
+def _csv(choices: Sequence[str], what: str) -> _CommaList:
+    return _CommaList(choices, what)
 
 
 DESCRIPTION = """\
@@ -95,3 +104,48 @@ def option_words(parser: argparse.ArgumentParser) -> List[str]:
 def bad_thread_words(threads: Sequence[str]) -> List[str]:
     """The words that are neither a gdb thread number nor lwp:N."""
     return [t for t in threads if not (t.isdigit() or (t.startswith("lwp:") and t[4:].isdigit()))]
+
+
+def value_choices(parser: argparse.ArgumentParser) -> Dict[str, Sequence[str]]:
+    """Option string -> the values it takes, for options whose values are a known list."""
+    out: Dict[str, Sequence[str]] = {}
+    for action in parser._actions:  # argparse has no public accessor
+        choices = action.choices or getattr(action.type, "choices", None)
+        if choices:
+            for option in action.option_strings:
+                out[option] = list(choices)
+    return out
+
+
+def complete(parser: argparse.ArgumentParser, text: str, word: str) -> List[str]:
+    """TAB completion of options and of their values (`--opt value`, `--opt=value`, and the
+    last item of a comma list), as gdb asks for it: `text` is the line after the command,
+    `word` the end of it that gdb replaces (gdb breaks words at "-", "=" and ","), so each
+    answer is what replaces `word`."""
+    word = word or ""
+    token = "" if not text or text[-1].isspace() else text.split()[-1]
+    before = text[: len(text) - len(token)].split()
+    choices = value_choices(parser)
+    candidates: List[str] = []
+    if token.startswith("--") and "=" in token:
+        option, _, value = token.partition("=")
+        candidates = [option + "=" + c for c in _list_values(choices.get(option, ()), value)]
+    elif before and before[-1] in choices and not token.startswith("-"):
+        candidates = _list_values(choices[before[-1]], token)
+    elif token.startswith("-") or not token:
+        candidates = [w for w in option_words(parser) + _short_options(parser) if w.startswith(token)]
+    cut = len(token) - len(word)
+    return sorted(c[cut:] for c in candidates if c.startswith(token))
+
+
+def _list_values(values: Sequence[str], typed: str) -> List[str]:
+    """Completions of a comma list: what was typed before the last comma, then each value."""
+    head, _, last = typed.rpartition(",")
+    prefix = head + "," if head else ""
+    done = set(head.split(",")) if head else set()
+    return [prefix + v for v in values if v.startswith(last) and v not in done]
+
+
+def _short_options(parser: argparse.ArgumentParser) -> List[str]:
+    return sorted(s for action in parser._actions for s in action.option_strings
+                  if not s.startswith("--") and s != "-h")

@@ -16,14 +16,26 @@ class _Prefix(gdb.Command):
         super().__init__(name, gdb.COMMAND_DATA, gdb.COMPLETE_NONE, True)
 
 
+class _ShowAll(_Prefix):
+    """`show qemu-threads`: every setting with its value, as `show print` lists its own."""
+
+    def invoke(self, argument: str, from_tty: bool) -> None:
+        if argument.strip():
+            raise gdb.GdbError("Undefined show qemu-threads command: \"%s\"." % argument.strip())
+        for name in SETTING_NAMES:
+            text = gdb.execute("show qemu-threads " + name, to_string=True)
+            gdb.write("%s:  %s" % (name, text))
+
+
 class _Setting(gdb.Parameter):
     """A `set/show qemu-threads NAME` setting."""
 
     def __init__(self, name: str, kind: int, doc: str, shown_as: str, default: object,
                  *extra: object) -> None:
+        # gdb prints set_doc (or show_doc), then the class doc: each says something else.
+        self.set_doc = "Set %s." % (shown_as[0].lower() + shown_as[1:])
+        self.show_doc = "Show %s." % (shown_as[0].lower() + shown_as[1:])
         self.__doc__ = doc
-        self.set_doc = doc
-        self.show_doc = doc
         self.shown_as = shown_as
         super().__init__("qemu-threads " + name, gdb.COMMAND_DATA, kind, *extra)
         self.value = default
@@ -32,7 +44,10 @@ class _Setting(gdb.Parameter):
         return ""
 
     def get_show_string(self, svalue: str) -> str:
-        return "%s is %s." % (self.shown_as, svalue)
+        return "%s is %s." % (self.shown_as, svalue or "none")
+
+
+SETTING_NAMES = ("max-frames", "color", "signatures-file", "reuse-stacks", "debug")
 
 
 class Settings:
@@ -40,20 +55,23 @@ class Settings:
 
     def __init__(self) -> None:
         self.max_frames = _Setting("max-frames", gdb.PARAM_ZUINTEGER,
-                                   "How many frames of each thread qemu-threads reads (0: all).",
+                                   "How many frames of each thread qemu-threads reads (0: all). Fewer frames "
+                                   "are faster; a thread's role may be decided by its outer frames.",
                                    "Frames read per thread", 64)
         self.color = _Setting("color", gdb.PARAM_ENUM,
-                              "Colour the qemu-threads table: auto follows `set style enabled`.",
-                              "Colour", "auto", ["auto", "on", "off"])
+                              "auto colours the table when typed at a terminal with `set style enabled on` "
+                              "and NO_COLOR unset; on and off force it.",
+                              "Colour of the qemu-threads table", "auto", ["auto", "on", "off"])
         self.signatures_file = _Setting("signatures-file", gdb.PARAM_OPTIONAL_FILENAME,
-                                        "A JSON file of extra thread signatures (see the README).",
+                                        "A JSON file of thread signatures that add to the built-in table or replace "
+                                        "entries by id (see the README); empty for none.",
                                         "Extra signatures file", "")
         self.reuse_stacks = _Setting("reuse-stacks", gdb.PARAM_BOOLEAN,
                                      "Recognise a stack another thread already showed (same pc, same "
                                      "return addresses) instead of unwinding it again (x86-64).",
                                      "Reusing unwound stacks", True)
         self.debug = _Setting("debug", gdb.PARAM_BOOLEAN,
-                              "Show Python tracebacks of qemu-threads' own errors.", "Tracebacks", False)
+                              "on: an error of the extension's own also prints its Python traceback.", "Tracebacks of qemu-threads' own errors", False)
         self._table_key: Optional[str] = None
         self._table: SignatureTable = DEFAULT_TABLE
 
@@ -86,7 +104,7 @@ def settings() -> Settings:
     """The one Settings object, made (and its gdb parameters registered) on first use."""
     global _settings
     if _settings is None:
-        _Prefix("set qemu-threads", "Settings of the qemu-threads command.")
-        _Prefix("show qemu-threads", "Settings of the qemu-threads command.")
+        _Prefix("set qemu-threads", "Change the settings of qemu-threads and qemu-thread-origins.")
+        _ShowAll("show qemu-threads", "Show the settings of qemu-threads and qemu-thread-origins.")
         _settings = Settings()
     return _settings

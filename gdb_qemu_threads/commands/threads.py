@@ -9,19 +9,23 @@ import gdb  # type: ignore[import-not-found]
 
 from ..analyze.groups import missing_threads, view
 from ..threadlist import thread_range
-from ..model import ROLES, STATES, ThreadReport
-from ..options import UsageError, bad_thread_words, flat, make_parser, option_words
+from ..model import ThreadReport
+from ..options import UsageError, bad_thread_words, complete, flat, make_parser
 from ..render.output import render
 from . import session
 from .errors import guarded
 from .settings import settings
 
+SUMMARY = "Show what every thread of a QEMU process is: its role, what it does now, and why."
 _SETTINGS_HELP = """
-Settings: set qemu-threads max-frames N (frames read per thread, 0 for all; default 64),
-set qemu-threads color auto|on|off, set qemu-threads signatures-file FILE (extra signatures),
-set qemu-threads reuse-stacks on|off (recognise stacks already unwound; default on),
-set qemu-threads debug on|off. Under gdb, let QEMU's vCPU kicks through with
-`handle SIGUSR1 nostop noprint pass`."""
+Examples:
+  qemu-threads                  the table (fits gdb's width; -v adds the evidence)
+  qemu-threads -r vcpu -s lock  the vCPUs waiting for a lock
+  qemu-threads --locks          who holds the lock each thread waits for, deadlocks
+  qemu-threads -g --bt          each group of identical stacks once, with its backtrace
+
+Settings: `show qemu-threads` lists them; `help set qemu-threads` explains them.
+Under gdb, let QEMU's vCPU kicks through with `handle SIGUSR1 nostop noprint pass`."""
 
 
 def _parser():
@@ -37,7 +41,8 @@ def _parser():
 class QemuThreadsCommand(gdb.Command):
     def __init__(self) -> None:
         self.parser = _parser()
-        self.__doc__ = self.parser.format_help().replace("usage: ", "Usage: ", 1) + _SETTINGS_HELP
+        self.__doc__ = SUMMARY + "\n\n" + self.parser.format_help().replace("usage: ", "Usage: ", 1) \
+            + _SETTINGS_HELP
         super().__init__("qemu-threads", gdb.COMMAND_STATUS)
 
     def invoke(self, argument: str, from_tty: bool) -> None:
@@ -71,13 +76,7 @@ class QemuThreadsCommand(gdb.Command):
         gdb.write(render(shown, opts, config.colour_on(opts.color, from_tty), _width(from_tty)) + "\n")
 
     def complete(self, text: str, word: str) -> List[str]:
-        words = option_words(self.parser)
-        previous = text[: len(text) - len(word or "")].split()
-        if previous and previous[-1] in ("-r", "--role"):
-            return [r for r in ROLES if r.startswith(word or "")]
-        if previous and previous[-1] in ("-s", "--state"):
-            return [s for s in STATES if s.startswith(word or "")]
-        return [w for w in words if w.startswith(word or "")]
+        return complete(self.parser, text, word)
 
 
 def _width(from_tty: bool) -> Optional[int]:

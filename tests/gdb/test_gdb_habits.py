@@ -62,3 +62,38 @@ def test_names_that_are_not_utf8_are_shown_replaced(tmp_path):
     from_core = run_gdb(json_command("qemu-threads --json"), program=program, core=core,
                         timeout=120).check()
     assert len(from_core.json()["threads"]) == 3
+
+
+def completions(line):
+    run = run_gdb(["echo @@c\\n", "complete " + line]).check()
+    return run.stdout.split("@@c\n", 1)[1].split("@@gdb-qemu-threads-end@@")[0].split()
+
+
+def test_tab_completion_of_options_and_values():
+    assert completions("qemu-threads --gr") == ["qemu-threads", "--group"]
+    got = completions("qemu-threads --")
+    assert "--json" in got and "----json" not in got and "--verbose" in got
+    assert completions("qemu-threads --color ") == ["qemu-threads", "--color", "auto",
+                                                     "qemu-threads", "--color", "off",
+                                                     "qemu-threads", "--color", "on"]
+    assert completions("qemu-threads -r vcpu,io") == ["qemu-threads", "-r", "vcpu,iothread"]
+    assert completions("qemu-threads --role=vc") == ["qemu-threads", "--role=vcpu"]
+    assert completions("qemu-threads -s lo") == ["qemu-threads", "-s", "lock"]
+
+
+def test_help_starts_with_one_sentence_and_show_lists_every_setting():
+    run = run_gdb(["apropos qemu-threads", "echo @@help\\n", "help qemu-threads",
+                   "echo @@show\\n", "show qemu-threads", "echo @@set\\n",
+                   "help set qemu-threads color"]).check()
+    apropos = run.stdout.split("@@help")[0]
+    assert "qemu-threads -- Show what every thread of a QEMU process is" in apropos
+    assert "Usage" not in apropos
+    first = run.stdout.split("@@help\n")[1].splitlines()[0]
+    assert first.endswith(".") and first.count(". ") == 0
+    shown = between(run.stdout, "@@show\n", "@@set").splitlines()
+    assert [line.split(":")[0] for line in shown] == ["max-frames", "color", "signatures-file",
+                                                      "reuse-stacks", "debug"]
+    assert "max-frames:  Frames read per thread is 64." in shown
+    helped = run.stdout.split("@@set\n")[1].split("@@gdb")[0].splitlines()
+    assert helped[0] == "Set colour of the qemu-threads table."
+    assert len(set(helped)) == len(helped)  # each sentence once
