@@ -7,7 +7,9 @@ from tabulate import tabulate
 
 from ..analyze.groups import groups, summary
 from ..model import Frame, ThreadReport
-from ..vocab import THREAD_CREATION, canonical
+from ..analyze.classify import ACCEL_NAMES
+from ..threadlist import number_ranges
+from ..vocab import THREAD_CREATION, canonical, is_plumbing
 from .colour import ROLE_COLOURS, STATE_COLOURS, colour
 from .fit import fit
 
@@ -129,10 +131,36 @@ def _coloured(text: str, reports: Sequence[ThreadReport], headers: Sequence[str]
 
 
 def _thread_list(group: Sequence[ThreadReport]) -> str:
-    nums = ["%s%s" % ("*" if r.snapshot.current else "",
-                      r.snapshot.num if r.snapshot.num is not None else "lwp %s" % r.snapshot.lwp)
-            for r in group]
-    return ",".join(nums) if len(nums) <= 8 else "%s,...,%s" % (",".join(nums[:6]), nums[-1])
+    """gdb's own thread-list syntax ("5-132"), so it pastes into `thread apply 5-132 bt`."""
+    nums = [r.snapshot.num for r in group if r.snapshot.num is not None]
+    others = ["lwp:%s" % r.snapshot.lwp for r in group if r.snapshot.num is None and r.snapshot.lwp]
+    unnamed = sum(1 for r in group if r.snapshot.num is None and not r.snapshot.lwp)
+    parts = ([number_ranges(nums)] if nums else []) + others
+    if unnamed:
+        parts.append("%d without a number" % unnamed)
+    return " ".join(parts)
+
+
+def group_detail(group: Sequence[ThreadReport]) -> str:
+    """One detail for the group: "vCPUs 0-127 (TCG)" for vCPUs, else the shared detail."""
+    details = sorted({r.verdict.detail for r in group})
+    if len(details) == 1:
+        return details[0]
+    verdicts = [r.verdict for r in group]
+    accels = {v.accel for v in verdicts}
+    if all(v.role == "vcpu" and v.vcpu is not None for v in verdicts) and len(accels) == 1:
+        accel = accels.pop()
+        low = any(v.confidence == "low" for v in verdicts)
+        return "vCPUs %s%s%s" % (number_ranges([v.vcpu for v in verdicts if v.vcpu is not None]),
+                                 "?" if low else "",
+                                 " (%s)" % ACCEL_NAMES.get(accel, accel) if accel else "")
+    return "%s, ..." % details[0]
+
+
+def where_frames(frames: Sequence[Frame], count: int = 3) -> str:
+    """The first frames of the program's own code: where it waits, not the C library's."""
+    own = [f.name for f in frames if not is_plumbing(f.function)]
+    return " <- ".join((own or [f.name for f in frames])[:count])
 
 
 def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
@@ -140,13 +168,10 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
     rows, blocks = [], []
     for group in groups(reports):
         first = group[0]
-        details = sorted({r.verdict.detail for r in group})
-        top = " <- ".join(first.snapshot.frame_names()[:3])
-        rows.append(["%dx" % len(group), _thread_list(group), _role_cell(first, colour_on),
-                     details[0] if len(details) == 1 else "%s, ..." % details[0],
-                     _state_cell(first, colour_on), top])
+        rows.append(["%dx" % len(group), _thread_list(group), _role_cell(first, colour_on), group_detail(group),
+                     _state_cell(first, colour_on), where_frames(first.snapshot.frames)])
         blocks.append(_frame_lines(first.snapshot.frames) or ["      (no frames)"])
-    text = tabulate(rows, headers=["count", "threads", "role", "detail", "state", "top frames"],
+    text = tabulate(rows, headers=["count", "threads", "role", "detail", "state", "where"],
                     tablefmt="plain", disable_numparse=True)
     return _with_backtraces(text, blocks) if backtraces else text
 
