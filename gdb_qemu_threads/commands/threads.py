@@ -9,10 +9,9 @@ import gdb  # type: ignore[import-not-found]
 
 from ..analyze.groups import missing_threads, view
 from ..threadlist import thread_range
-from ..model import ThreadReport
 from ..options import UsageError, bad_thread_words, complete, flat, make_parser
 from ..render.output import render
-from . import session
+from . import annotate, session
 from .errors import guarded
 from .settings import settings
 
@@ -60,14 +59,14 @@ class QemuThreadsCommand(gdb.Command):
         if bad:
             raise gdb.GdbError("qemu-threads: %s is not a thread number or lwp:N" % bad[0])
         if opts.unannotate:
-            _unannotate()
+            annotate.restore()
             return
         config = settings()
         whole = opts.bt or opts.group  # those need whole stacks
         analysis = session.analyze_selected(want_lines=opts.bt,
                                             named_decides=None if whole else config.table().by_name)
         if opts.annotate:
-            _annotate(analysis.reports)
+            annotate.annotate(analysis.reports)
         missing = missing_threads(analysis, opts.threads)
         if missing:
             raise gdb.GdbError("qemu-threads: no thread %s in this process (%s)"
@@ -87,27 +86,3 @@ def _width(from_tty: bool) -> Optional[int]:
     if from_tty and os.isatty(1):
         return shutil.get_terminal_size().columns
     return None
-
-
-def _annotate(reports: List[ThreadReport]) -> None:
-    inferior = gdb.selected_inferior()
-    by_num = {t.num: t for t in inferior.threads()}
-    for report in reports:
-        thread = by_num.get(report.snapshot.num)
-        if thread is None or report.snapshot.lwp is None:
-            continue
-        key = (inferior.num, report.snapshot.lwp)
-        if key not in session.os_names:
-            session.os_names[key] = report.snapshot.name
-        v = report.verdict
-        thread.name = "%s%s %s" % (v.role, "?" if v.confidence == "low" and v.role != "unknown" else "",
-                                   v.detail) if v.detail else v.role
-
-
-def _unannotate() -> None:
-    inferior = gdb.selected_inferior()
-    for thread in inferior.threads():
-        if (inferior.num, thread.ptid[1]) in session.os_names:
-            thread.name = None
-    for key in [k for k in session.os_names if k[0] == inferior.num]:
-        del session.os_names[key]

@@ -80,3 +80,18 @@ def thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
         return None
     quoted = text.split('"')
     return quoted[1] if len(quoted) >= 3 else None
+
+
+def os_thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
+    """The name the system gives the thread, as opposed to one set with `thread name`: its
+    comm for a live local process, none in a core file; elsewhere what gdb says."""
+    if target_kind(thread.inferior) == "core":
+        return None
+    if not is_local_live(thread.inferior):
+        return thread_name(thread)
+    pid, lwp, tid = thread.ptid
+    try:
+        with open("/proc/%d/task/%d/comm" % (pid, lwp or tid or pid), "rb") as handle:
+            return handle.read().rstrip(b"\n").decode("utf-8", "replace")
+    except OSError:
+        return thread_name(thread)

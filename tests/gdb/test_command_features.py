@@ -44,11 +44,22 @@ def test_annotate_names_threads_in_info_threads_and_unannotate_restores(tmp_path
     restored = info_threads_names(run.stdout.split("@@restored")[1])
     vcpu = next(t for t in truth.values() if t["role"] == "vcpu" and t["vcpu"] == 1)
     assert before[vcpu["tid"]] == "CPU 1/TCG"
-    assert annotated[vcpu["tid"]] == "vcpu vCPU 1 (TCG)"
+    assert annotated[vcpu["tid"]] == "vCPU 1 (TCG)"
     assert restored == before
     # While annotated, the command still reports the names the threads really have.
     names = {t["lwp"]: t["name"] for t in run.json()["threads"]}
     assert names[vcpu["tid"]] == "CPU 1/TCG"
+
+
+def test_annotate_keeps_a_name_the_user_gave(tmp_path):
+    run, truth = run_fixture(tmp_path, [
+        "thread 2", "thread name mine", "qemu-threads --annotate", "echo @@annotated\n",
+        "info threads", "qemu-threads --unannotate", "echo @@restored\n", "info threads"])
+    annotated = info_threads_names(run.stdout.split("@@annotated")[1].split("@@restored")[0])
+    restored = info_threads_names(run.stdout.split("@@restored")[1])
+    mine = [lwp for lwp, name in annotated.items() if name == "mine"]
+    assert len(mine) == 1 and restored[mine[0]] == "mine"
+    assert sum(1 for name in annotated.values() if name == "main loop") == 1
 
 
 def test_group_backtrace_filter_and_colour(tmp_path):
