@@ -128,6 +128,7 @@ class Verdict:
     iothread: Optional[str] = None
     signature: Optional[str] = None  # id of the signature that matched
     waits_for: Optional[Dict[str, Any]] = None  # the lock it waits on (locks.py), or None
+    holds: List[str] = field(default_factory=list)  # locks it holds that others wait for
 
 
 @dataclass

@@ -42,8 +42,10 @@ def collect(reports: Sequence[ThreadReport], held: Optional[Held] = None) -> Loc
         if site.kind == "event":
             # the futex word may lie inside the object: "cond+40" names the object "cond"
             name = symbol.split("+", 1)[0] if symbol else None
+            where = waits_at(snap.frames, site)
             result.events.append((report, {"kind": "event", "type": site.type, "address": address,
-                                           "name": name, "owner_lwp": None}))
+                                           "name": name, "owner_lwp": None,
+                                           "waits_at": where.split(" (", 1)[0] if where else None}))
             continue
         name = lock_name(site, snap.frames, symbol)
         key = (site.kind, site.address) if site.address is not None else (site.kind, name or id(report))
@@ -92,6 +94,10 @@ def apply(result: LockReport) -> None:
     for report, doc in result.events:
         report.verdict.waits_for = dict(doc)
     for lock in result.locks:
+        if lock.owner is not None:
+            label = lock.name or ("0x%x" % lock.address if lock.address is not None else lock.type)
+            if label not in lock.owner.verdict.holds:
+                lock.owner.verdict.holds.append(label)
         for waiter in lock.waiters:
             where = result.waits[id(waiter)][1]
             doc = lock_doc(lock)
@@ -148,7 +154,8 @@ def _new_lock(site: WaitSite, name: Optional[str], snap: ThreadSnapshot,
 
 
 def _lock_activity(lock: Lock, where: Optional[str]) -> str:
-    name = lock.name or lock.type
+    """"waits in qemu_wait_io_event for BQL held by #1 main-loop": who waits where, for what."""
+    name = "the BQL" if lock.name == "BQL" else lock.name or "a " + lock.type
     if lock.problem == "nobody holds it":
         text = "%s, which nobody holds" % name
     elif lock.problem == "owner exited":
@@ -158,9 +165,9 @@ def _lock_activity(lock: Lock, where: Optional[str]) -> str:
     elif lock.released:
         text = "%s, released a moment ago" % name
     else:
-        text = "waiting for %s" % ("the BQL" if name == "BQL" else name)
+        text = name
     where = where.split(" (", 1)[0] if where else None
-    return "%s, in %s" % (text, where) if where else text
+    return "waits in %s for %s" % (where, text) if where else "waits for %s" % text
 
 
 def _cycles(result: LockReport, reports: Sequence[ThreadReport]) -> List[List[Dict[str, Any]]]:

@@ -17,7 +17,7 @@ def thread_doc(report: ThreadReport) -> Dict[str, Any]:
         "vcpu": v.vcpu, "iothread": v.iothread, "state": v.state, "detail": v.detail,
         "evidence": v.evidence, "confidence": v.confidence, "frames": s.frame_names(),
         "current": s.current, "activity": v.activity, "complete": s.complete,
-        "waits_for": v.waits_for,
+        "waits_for": v.waits_for, "holds": v.holds,
     }
     if s.unreadable:
         doc["unreadable"] = s.unreadable

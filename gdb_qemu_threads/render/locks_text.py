@@ -7,6 +7,8 @@ from tabulate import tabulate
 
 from ..analyze import locks
 from ..model import Lock, LockReport, ThreadReport
+from ..threadlist import thread_range
+from .text import group_detail
 
 
 def _who_list(reports: Sequence[ThreadReport]) -> str:
@@ -74,15 +76,32 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
         out.append("No deadlock among the %d threads read: every waiting thread's lock and its "
                    "owner were read, and no thread waits for itself through them." % len(reports))
     if lock_report.events:
-        groups: Dict[Tuple[str, Optional[str]], List[ThreadReport]] = {}
-        for report, doc in lock_report.events:
-            groups.setdefault((doc["type"], doc["name"] or doc["address"]), []).append(report)
         out.append("")
         out.append("Threads waiting for an event (nobody owns an event; someone must signal it):")
-        rows = [[kind, what or "?", _who_list(members)] for (kind, what), members in groups.items()]
-        out.append(tabulate(rows, headers=["type", "object", "threads"], tablefmt="plain",
-                            disable_numparse=True))
+        out.append(tabulate(_event_rows(lock_report), headers=["type", "object", "waits in", "threads"],
+                            tablefmt="plain", disable_numparse=True))
     return "\n".join(out)
+
+
+def _event_rows(lock_report: LockReport) -> List[List[str]]:
+    """One row per kind of wait: threads of one role waiting on one type of object in one
+    function (128 halted vCPUs, each on its own halt_cond, are one row)."""
+    groups: Dict[Tuple[str, Optional[str], str], List[Tuple[ThreadReport, Dict[str, Any]]]] = {}
+    for report, doc in lock_report.events:
+        key = (doc["type"], doc.get("waits_at"), report.verdict.role)
+        groups.setdefault(key, []).append((report, doc))
+    rows = []
+    for (kind, where, role), members in groups.items():
+        objects = sorted({doc["name"] or doc["address"] or "?" for _, doc in members})
+        reports = [report for report, _ in members]
+        if len(reports) > 6:  # "128: threads 5-132, vCPUs 0-127 (TCG)"
+            what = group_detail(reports) if role == "vcpu" else role
+            head = "%d: %s, %s" % (len(reports), thread_range(reports), what)
+        else:
+            head = _who_list(reports)
+        rows.append([kind, objects[0] if len(objects) == 1 else "%d objects" % len(objects),
+                     where or "?", head])
+    return rows
 
 
 def _doc_label(doc: Optional[Dict[str, Any]]) -> str:

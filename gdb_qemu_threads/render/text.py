@@ -23,8 +23,10 @@ def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
 
 
 def _state_text(report: ThreadReport) -> str:
+    """"idle: ppoll in main_loop_wait", led by the locks it holds that others wait for."""
     v = report.verdict
-    return "%s: %s" % (v.state, v.activity) if v.activity else v.state
+    text = "%s: %s" % (v.state, v.activity) if v.activity else v.state
+    return "holds %s; %s" % (", ".join(v.holds), text) if v.holds else text
 
 
 def _state_cell(report: ThreadReport, enabled: bool) -> str:

@@ -120,7 +120,7 @@ def test_the_bql_holder_and_its_queue(observed, variant):
     for lwp in queued:
         thread = by_lwp(doc)[lwp]
         assert thread["role"] == "vcpu"
-        assert thread["activity"].startswith("BQL held by #%d main-loop" % main["num"]), thread
+        assert "for the BQL held by #%d main-loop" % main["num"] in thread["activity"], thread
     # the main loop itself waits on a condition: an event, with no owner
     assert main["waits_for"]["kind"] == "event"
 

@@ -71,7 +71,7 @@ def check_bql(doc, vm, vcpus, queued):
         t = threads[lwp]
         assert t["state"] == "lock" and t["role"] != "main-loop"
         assert t["waits_for"]["owner_lwp"] == vm.pid
-        assert t["activity"].startswith("BQL held by #%d main-loop" % main["num"]), t
+        assert "for the BQL held by #%d main-loop" % main["num"] in t["activity"], t
         assert int(t["waits_for"]["address"], 16) == int(bql[0]["address"], 16)
         if lwp in queued or lwp == vcpus[0]:  # (others may have gone to sleep after /proc was read)
             assert int(t["waits_for"]["address"], 16) == queued[lwp]
@@ -128,7 +128,7 @@ def test_main_loop_holds_the_bql_and_the_vcpus_queue_for_it(accel, tmp_path):
     assert "No deadlock" in text
     row = next(line for line in text.splitlines() if line.startswith("BQL"))
     assert "#%d main-loop" % main["num"] in row
-    assert "lock: BQL held by #%d main-loop" % main["num"] in table
+    assert "for the BQL held by #%d main-loop" % main["num"] in table
     # the same stop from the core file gdb wrote: memory alone gives the same answer
     run = run_gdb(json_command("qemu-threads --json"), program=qemu_binary(), core=core,
                   timeout=180).check()

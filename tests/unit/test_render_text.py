@@ -63,3 +63,11 @@ def test_the_table_fits_the_width_it_is_given():
     assert "evidence" in wide.splitlines()[0] and "evidence" not in narrow.splitlines()[0]
     assert all(len(line) <= 60 for line in narrow.splitlines()), narrow
     assert "\u2026" in narrow  # long state cells were cut, not wrapped
+
+
+def test_locks_groups_the_same_wait_of_many_threads_in_one_row():
+    text = render(view(process()), opts(locks=True), False)
+    rows = [line for line in text.splitlines() if line.startswith("QemuCond")]
+    assert len(rows) == 1
+    assert "qemu_wait_io_event" in rows[0]
+    assert "128: threads 5-132, vCPUs 0-127 (TCG)" in rows[0]
