@@ -10,8 +10,9 @@ def register_all() -> None:
     if _registered:
         return
     _registered = True
-    from . import origins, threads
+    from . import functions, origins, threads
     from .settings import settings
     settings()
     threads.QemuThreadsCommand()
     origins.register()
+    functions.register()

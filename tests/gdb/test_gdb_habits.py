@@ -97,3 +97,22 @@ def test_help_starts_with_one_sentence_and_show_lists_every_setting():
     helped = run.stdout.split("@@set\n")[1].split("@@gdb")[0].splitlines()
     assert helped[0] == "Set colour of the qemu-threads table."
     assert len(set(helped)) == len(helped)  # each sentence once
+
+
+def test_convenience_functions_find_threads_by_role(tmp_path):
+    run = qemu_like(tmp_path, [
+        *json_command("qemu-threads --json"),
+        'eval "thread %d", $_qemu_thread("vcpu", 1)', 'echo @@now\\n', 'python print(gdb.selected_thread().num)',
+        'print $_qemu_thread("iothread", "iot0")', 'print $_qemu_thread("main-loop")',
+        'print $_qemu_thread_role(1)', 'print $_qemu_thread("vcpu", 7)',
+        'print $_qemu_thread("nope")', "help function _qemu_thread"], variant="debug")
+    doc = run.json()
+    vcpu1 = next(t["num"] for t in doc["threads"] if t["vcpu"] == 1)
+    iot0 = next(t["num"] for t in doc["threads"] if t["iothread"] == "iot0")
+    main = next(t["num"] for t in doc["threads"] if t["role"] == "main-loop")
+    assert run.stdout.split("@@now\n")[1].splitlines()[0] == str(vcpu1)
+    assert "= %d\n" % iot0 in run.stdout and "= %d\n" % main in run.stdout
+    assert '= "main-loop"' in run.stdout
+    assert "$_qemu_thread: no vcpu 7 in this process" in run.output
+    assert "unknown role 'nope'" in run.output
+    assert "Return the gdb number of a QEMU thread, found by its role." in run.stdout
