@@ -75,6 +75,9 @@ class ThreadFacts:
     arg_symbols: Dict[int, str] = field(default_factory=dict)  # address -> symbol a saved bt named it by
     wait_symbol: Optional[str] = None    # the symbol at the address it waits on ("qemu_global_mutex")
     lock_words: Optional[Tuple[int, ...]] = None  # the first ints of the mutex/rwlock it waits on
+    syscall: Optional[int] = None        # the system call it is in (x86-64: orig_rax), if any
+    signal: Optional[str] = None         # a fatal signal it received ("SIGSEGV")
+    fault_address: Optional[int] = None  # where that signal's fault was
 
 
 @dataclass
@@ -108,7 +111,7 @@ ROLES = (
     "kernel-worker", "unknown",
 )
 
-STATES = ("guest", "idle", "lock", "io", "running", "unknown")
+STATES = ("guest", "idle", "lock", "io", "running", "unknown", "blocked", "crashed")
 
 ACCELS = ("kvm", "tcg", "hvf", "whpx", "nvmm", "hax", "xen", "qtest", "mshv")
 

@@ -184,6 +184,24 @@ qemu_poll_ns qemu_sem_timedwait
 QEMU_PROCESS_NAMES = ("qemu-system-", "qemu-kvm", "qemu-x86_64", "qemu-aarch64", "qemu-storage-d")
 # Shared objects of the C library (a ?? frame there is libc's thread-start code).
 LIBC_OBJECTS = ("libc.so", "libc-2.", "libpthread", "ld-linux")
+# x86-64 system calls a thread may sleep in, by number (orig_rax): what state each means.
+# Read where frame 0 is the program's own code (a raw `syscall` instruction).
+SYSCALLS_X86_64: Dict[int, Tuple[str, str]] = {
+    0: ("io", "read"), 1: ("io", "write"), 7: ("idle", "poll"), 16: ("io", "ioctl"),
+    17: ("io", "pread64"), 18: ("io", "pwrite64"), 19: ("io", "readv"), 20: ("io", "writev"),
+    23: ("idle", "select"), 34: ("idle", "pause"), 35: ("idle", "nanosleep"),
+    42: ("io", "connect"), 43: ("io", "accept"), 44: ("io", "sendto"), 45: ("io", "recvfrom"),
+    46: ("io", "sendmsg"), 47: ("io", "recvmsg"), 61: ("idle", "wait4"), 74: ("io", "fsync"),
+    75: ("io", "fdatasync"), 128: ("idle", "rt_sigtimedwait"), 202: ("idle", "futex wait"),
+    208: ("io", "io_getevents"), 230: ("idle", "clock_nanosleep"), 232: ("idle", "epoll_wait"),
+    270: ("idle", "pselect6"), 271: ("idle", "ppoll"), 281: ("idle", "epoll_pwait"),
+    288: ("io", "accept4"), 426: ("io", "io_uring_enter"),
+}
+# Where a thread that crashed on purpose stands: abort() and what calls it.
+CRASH_FRAMES = _names("""
+abort raise pthread_kill pthread_kill_implementation pthread_kill_internal __assert_fail
+__assert_fail_base g_assertion_message g_assertion_message_expr
+""")
 # Frame 0 of a coroutine's first frame: a stack that ends here is a coroutine's.
 COROUTINE_START = _names("coroutine_trampoline")
 

@@ -206,7 +206,7 @@ def classify(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable
 
 def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Optional[str]) -> Verdict:
     role = match.sig.role if match else "unknown"
-    state, activity = decide_state(snap.frames, role)
+    state, activity = decide_state(snap.frames, role, snap.facts)
     if snap.unreadable and not snap.frames:
         activity = snap.unreadable
     if match is None:

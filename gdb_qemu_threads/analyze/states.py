@@ -4,10 +4,10 @@ Names are compared in their canonical form (vocab.canonical), so `__GI___poll` i
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
-from ..model import Frame
-from ..vocab import (BQL_LOCKERS, GUEST_RUN, IO, KVM_RUN_CALLERS, LIBC_WAIT, LOCK_WAIT,
+from ..model import Frame, ThreadFacts
+from ..vocab import (CRASH_FRAMES, SYSCALLS_X86_64, BQL_LOCKERS, GUEST_RUN, IO, KVM_RUN_CALLERS, LIBC_WAIT, LOCK_WAIT,
                      TCG_EXEC, THREAD_START, WAIT, WAIT_WRAPPERS, canonical, is_plumbing)
 
 # Window of innermost frames that decides the state.
@@ -37,6 +37,15 @@ def _where(frames: Sequence[Frame], start: int) -> str:
     return fallback
 
 
+def crash_site(frames: Sequence[Frame]) -> str:
+    """The program's own frame where a crash happened: past abort(), raise() and assert."""
+    for frame in frames:
+        if frame.function and canonical(frame.function) not in CRASH_FRAMES \
+                and not is_plumbing(frame.function):
+            return frame.function
+    return ""
+
+
 def is_context_frame(frame: Frame) -> bool:
     """A frame of the program's own code, past the C library and QEMU's thin wrappers.
 
@@ -50,13 +59,30 @@ def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:
     return "%s in %s" % (what, where) if where else what
 
 
-def decide_state(frames: Sequence[Frame], role: str = "unknown") -> Tuple[str, str]:
-    """(state, activity) from the innermost frames; activity is a few words for people."""
+def decide_state(frames: Sequence[Frame], role: str = "unknown",
+                 facts: Optional[ThreadFacts] = None) -> Tuple[str, str]:
+    """(state, activity) from the innermost frames and what the reader found in registers;
+    activity is a few words for people."""
+    if facts is not None and facts.signal:
+        where = crash_site(frames)
+        at = " at 0x%x" % facts.fault_address if facts.fault_address is not None else ""
+        return "crashed", "%s%s%s" % (facts.signal, at, " in %s" % where if where else "")
     if not frames:
         return "unknown", "no frames"
-    names: List[str] = [canonical(f.function) for f in frames[:WINDOW]]
-    if frames[0].pc == 0 and not frames[0].function:
+    if frames[0].pc == 0 and not frames[0].function and len(frames) == 1:
         return "unknown", "no user-space stack"
+    state, activity = _from_frames(frames, role)
+    if state in ("running", "unknown") and facts is not None and facts.syscall is not None \
+            and facts.syscall in SYSCALLS_X86_64:
+        state, call = SYSCALLS_X86_64[facts.syscall]
+        return state, _phrase(call, frames, -1)
+    if frames[0].pc == 0 and not frames[0].function:
+        return "running", "at address 0"
+    return state, activity
+
+
+def _from_frames(frames: Sequence[Frame], role: str) -> Tuple[str, str]:
+    names: List[str] = [canonical(f.function) for f in frames[:WINDOW]]
     # A vCPU inside the guest.
     if names[0] == "ioctl" and any(n in KVM_RUN_CALLERS for n in names[1:4]):
         return "guest", "in KVM_RUN"

@@ -36,10 +36,14 @@ class LockProbes:
         them); False once past them, at the program's own first frame."""
         name = canonical(frame.function)
         self.probed = False
-        if level == 0 and self.arg_registers and self.arg_registers[0] == "rdi" and \
-                (not frame.function or not is_context_frame(frame)):
+        if level == 0 and self.arg_registers and self.arg_registers[0] == "rdi":
+            # orig_rax is the system call a thread sleeps in (-1 in user code), even where the
+            # syscall instruction sits in the program's own code
             try:
-                if int(gframe.read_register("orig_rax")) == SYS_FUTEX_X86_64:
+                number = int(gframe.read_register("orig_rax"))
+                if number >= 0:
+                    snap.facts.syscall = number
+                if number == SYS_FUTEX_X86_64:
                     snap.facts.futex = int(gframe.read_register("rdi")) & 0xFFFFFFFFFFFFFFFF
             except (gdb.error, ValueError):
                 pass

@@ -20,6 +20,7 @@ from ..model import Frame, ThreadSnapshot
 from ..vocab import CPU_INDEX_ARGUMENTS, IOTHREAD_ENTRY, THREAD_START, WAIT_ARGUMENTS, canonical
 from . import qom, stacks
 from .lock_probes import LockProbes
+from .signals import may_have_crashed as _may_have_crashed, signal_facts
 from .process import KeepSelection, arg_registers, is_local_live, target_kind, thread_name
 
 KVM_RUN = 0xAE80
@@ -51,6 +52,8 @@ class ThreadReader:
         self.probed = False
         self.stacks = stacks.StackCache() if reuse_stacks and self.arg_registers and \
             self.arg_registers[0] == "rdi" else None
+        selected = gdb.selected_thread()
+        self.selected = selected.num if selected is not None else None  # gdb selects the thread that stopped it
 
     def library(self, pc: int) -> Optional[str]:
         # solib_name walks the list of shared objects; pcs repeat a lot across threads.
@@ -76,6 +79,8 @@ class ThreadReader:
         thread.switch()
         shallow = bool(self.named_decides and self.named_decides(snap.name))
         self.walk(snap, shallow)
+        if thread.num == self.selected or _may_have_crashed(snap):
+            signal_facts(snap)
         return snap
 
     def walk(self, snap: ThreadSnapshot, shallow: bool) -> None:

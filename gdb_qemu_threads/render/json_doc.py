@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .. import SCHEMA, __version__
 from ..analyze import locks
 from ..analyze.groups import View, summary
+from ..analyze.states import crash_site
 from ..model import LockReport, ThreadReport
 
 
@@ -21,6 +22,10 @@ def thread_doc(report: ThreadReport) -> Dict[str, Any]:
     }
     if s.unreadable:
         doc["unreadable"] = s.unreadable
+    if s.facts.signal:
+        doc["crash"] = {"signal": s.facts.signal,
+                        "address": "0x%x" % s.facts.fault_address if s.facts.fault_address is not None
+                        else None, "message": None, "location": crash_site(s.frames) or None}
     if s.origin is not None:
         doc["origin"] = {"parent_lwp": s.parent_lwp, "frames": [f.name for f in s.origin]}
     return doc
