@@ -6,7 +6,7 @@ raises UsageError instead, carrying the one line to show.
 from __future__ import annotations
 
 import argparse
-from typing import List, Optional, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from .model import ROLES, STATES
 
@@ -14,24 +14,24 @@ from .model import ROLES, STATES
 class UsageError(Exception):
     """A bad option: str() is one line. `help_text` is set when --help was asked for."""
 
-    def __init__(self, message: str, help_text: Optional[str] = None) -> None:
+    def __init__(self, message: str, help_text: str | None = None) -> None:
         super().__init__(message)
         self.help_text = help_text
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError("%s: %s (see `%s --help`)" % (self.prog, message, self.prog))
 
-    def exit(self, status: int = 0, message: Optional[str] = None) -> None:  # type: ignore[override]
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise UsageError(message or "", help_text=self.format_help())
 
     def print_help(self, file: object = None) -> None:  # --help: let the caller print it
         raise UsageError("", help_text=self.format_help())
 
 
-def _csv(choices: Sequence[str], what: str):
-    def parse(text: str) -> List[str]:
+def _csv(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
         items = [item.strip() for item in text.split(",") if item.strip()]
         bad = [item for item in items if item not in choices]
         if bad:
@@ -77,18 +77,18 @@ def make_parser(prog: str = "qemu-threads") -> argparse.ArgumentParser:
     return parser
 
 
-def flat(lists: Sequence[Sequence[str]]) -> List[str]:
+def flat(lists: Sequence[Sequence[str]]) -> list[str]:
     return [item for items in lists for item in items]
 
 
-def option_words(parser: argparse.ArgumentParser) -> List[str]:
+def option_words(parser: argparse.ArgumentParser) -> list[str]:
     """Every option string, for TAB completion."""
-    words: List[str] = []
+    words: list[str] = []
     for action in parser._actions:  # argparse has no public accessor
         words += [s for s in action.option_strings if s.startswith("--")]
     return sorted(words)
 
 
-def bad_thread_words(threads: Sequence[str]) -> List[str]:
+def bad_thread_words(threads: Sequence[str]) -> list[str]:
     """The words that are neither a gdb thread number nor lwp:N."""
     return [t for t in threads if not (t.isdigit() or (t.startswith("lwp:") and t[4:].isdigit()))]

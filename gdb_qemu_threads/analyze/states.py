@@ -4,11 +4,23 @@ Names are compared in their canonical form (vocab.canonical), so `__GI___poll` i
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Sequence
 
 from ..model import Frame
-from ..vocab import (BQL_LOCKERS, GUEST_RUN, IO, KVM_RUN_CALLERS, LIBC_WAIT, LOCK_WAIT,
-                     TCG_EXEC, THREAD_START, WAIT, WAIT_WRAPPERS, canonical, is_plumbing)
+from ..vocab import (
+    BQL_LOCKERS,
+    GUEST_RUN,
+    IO,
+    KVM_RUN_CALLERS,
+    LIBC_WAIT,
+    LOCK_WAIT,
+    TCG_EXEC,
+    THREAD_START,
+    WAIT,
+    WAIT_WRAPPERS,
+    canonical,
+    is_plumbing,
+)
 
 # Window of innermost frames that decides the state.
 WINDOW = 8
@@ -50,11 +62,11 @@ def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:
     return "%s in %s" % (what, where) if where else what
 
 
-def decide_state(frames: Sequence[Frame], role: str = "unknown") -> Tuple[str, str]:
+def decide_state(frames: Sequence[Frame], role: str = "unknown") -> tuple[str, str]:
     """(state, activity) from the innermost frames; activity is a few words for people."""
     if not frames:
         return "unknown", "no frames"
-    names: List[str] = [canonical(f.function) for f in frames[:WINDOW]]
+    names: list[str] = [canonical(f.function) for f in frames[:WINDOW]]
     if frames[0].pc == 0 and not frames[0].function:
         return "unknown", "no user-space stack"
     # A vCPU inside the guest.

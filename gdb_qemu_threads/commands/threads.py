@@ -1,9 +1,9 @@
 """`qemu-threads`: the gdb command. Thin: parse, run the one pipeline, print."""
 from __future__ import annotations
 
-from typing import List
+import argparse
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..analyze.groups import view
 from ..model import ROLES, STATES, ThreadReport
@@ -21,7 +21,7 @@ set qemu-threads debug on|off. Under gdb, let QEMU's vCPU kicks through with
 `handle SIGUSR1 nostop noprint pass`."""
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = make_parser("qemu-threads")
     parser.add_argument("--annotate", action="store_true",
                         help="also name each thread in gdb's own `info threads` after its role "
@@ -47,7 +47,7 @@ class QemuThreadsCommand(gdb.Command):
             if err.help_text:
                 gdb.write(err.help_text)
                 return
-            raise gdb.GdbError(str(err))
+            raise gdb.GdbError(str(err)) from None
         bad = bad_thread_words(opts.threads)
         if bad:
             raise gdb.GdbError("qemu-threads: %s is not a thread number or lwp:N" % bad[0])
@@ -55,15 +55,17 @@ class QemuThreadsCommand(gdb.Command):
             _unannotate()
             return
         config = settings()
+        table = config.table()
         whole = opts.bt or opts.group  # those need whole stacks
-        analysis = session.analyze_selected(want_lines=opts.bt,
-                                            named_decides=None if whole else config.table().by_name)
+        analysis = session.analyze_selected(
+            want_lines=opts.bt,
+            named_decides=None if whole else lambda name: table.by_name(name) is not None)
         if opts.annotate:
             _annotate(analysis.reports)
         shown = view(analysis, flat(opts.role), flat(opts.state), opts.threads)
         gdb.write(render(shown, opts, config.colour_on(opts.color)) + "\n")
 
-    def complete(self, text: str, word: str) -> List[str]:
+    def complete(self, text: str, word: str) -> list[str]:
         words = option_words(self.parser)
         previous = text[: len(text) - len(word or "")].split()
         if previous and previous[-1] in ("-r", "--role"):
@@ -73,14 +75,15 @@ class QemuThreadsCommand(gdb.Command):
         return [w for w in words if w.startswith(word or "")]
 
 
-def _annotate(reports: List[ThreadReport]) -> None:
+def _annotate(reports: list[ThreadReport]) -> None:
     inferior = gdb.selected_inferior()
     by_num = {t.num: t for t in inferior.threads()}
     for report in reports:
-        thread = by_num.get(report.snapshot.num)
-        if thread is None or report.snapshot.lwp is None:
+        num, lwp = report.snapshot.num, report.snapshot.lwp
+        thread = by_num.get(num) if num is not None else None
+        if thread is None or lwp is None:
             continue
-        key = (inferior.num, report.snapshot.lwp)
+        key = (inferior.num, lwp)
         if key not in session.os_names:
             session.os_names[key] = report.snapshot.name
         v = report.verdict

@@ -1,8 +1,6 @@
 """Colours of the terminal table, through pygments' console styles."""
 from __future__ import annotations
 
-from typing import Optional
-
 ROLE_COLOURS = {
     "main-loop": "*cyan*", "vcpu": "*green*", "iothread": "blue", "worker": "yellow",
     "call-rcu": "magenta", "unknown": "red", "kernel-worker": "gray", "library": "gray",
@@ -12,7 +10,7 @@ STATE_COLOURS = {"lock": "*red*", "guest": "green", "io": "yellow", "running": "
                  "unknown": "red"}
 
 
-def colour(text: str, spec: Optional[str], enabled: bool) -> str:
+def colour(text: str, spec: str | None, enabled: bool) -> str:
     if not enabled or not spec or not text:
         return text
     from pygments.console import ansiformat

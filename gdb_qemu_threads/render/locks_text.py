@@ -1,7 +1,7 @@
 """Lock facts -> text: `qemu-threads --locks`."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Sequence
 
 from tabulate import tabulate
 
@@ -38,7 +38,7 @@ def _holder_cell(lock: Lock) -> str:
 
 def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
     """`qemu-threads --locks`: holder -> waiters, deadlock cycles, then event waits."""
-    out: List[str] = []
+    out: list[str] = []
     if lock_report.locks:
         rows = [[_lock_label(lock),
                  "0x%x" % lock.address if lock.address is not None else "?",
@@ -63,8 +63,8 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
                     head, entry["lwp"], entry["role"], _doc_label(holds),
                     " since %s" % entry["held_at"] if entry["held_at"] else
                     " (which of its frames took it is not known)"))
-                out.append("      and waits for %s%s" % (_doc_label(entry["waits_for"]),
-                                                      " in %s" % entry["waits_at"] if entry["waits_at"] else ""))
+                waits_at = " in %s" % entry["waits_at"] if entry["waits_at"] else ""
+                out.append("      and waits for %s%s" % (_doc_label(entry["waits_for"]), waits_at))
     else:
         unknown = [lock for lock in lock_report.locks
                    if lock.owner_lwp is None and not lock.problem and not lock.released]
@@ -76,7 +76,7 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
         else:
             out.append("No deadlock: the waits-for graph has no cycle.")
     if lock_report.events:
-        groups: Dict[Tuple[str, Optional[str]], List[ThreadReport]] = {}
+        groups: dict[tuple[str, str | None], list[ThreadReport]] = {}
         for report, doc in lock_report.events:
             groups.setdefault((doc["type"], doc["name"] or doc["address"]), []).append(report)
         out.append("")
@@ -87,9 +87,9 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
     return "\n".join(out)
 
 
-def _doc_label(doc: Optional[Dict[str, Any]]) -> str:
+def _doc_label(doc: dict[str, Any] | None) -> str:
     if not doc:
         return "?"
-    name = doc.get("name") or doc.get("type") or doc.get("kind")
+    name = str(doc.get("name") or doc.get("type") or doc.get("kind") or "?")
     return "%s (%s)" % (name, doc["address"]) if doc.get("address") else name
 

@@ -1,7 +1,7 @@
 """Reports -> the terminal tables: one row per thread, or per group of identical stacks."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Sequence
 
 from tabulate import tabulate
 
@@ -10,7 +10,8 @@ from ..model import Frame, ThreadReport
 from ..vocab import THREAD_CREATION, canonical
 from .colour import ROLE_COLOURS, STATE_COLOURS, colour
 
-def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
+
+def origin_summary(frames: Sequence[Frame] | None) -> str:
     """"who made it": the first two frames above the thread-creation plumbing."""
     if not frames:
         return ""
@@ -31,7 +32,7 @@ def _role_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(text, ROLE_COLOURS.get(v.role), enabled)
 
 
-def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> List[str]:
+def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> list[str]:
     lines = []
     for level, frame in enumerate(frames):
         where = frame.location()
@@ -41,7 +42,7 @@ def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> List[str]:
     return lines
 
 
-def _with_backtraces(table: str, blocks: Sequence[List[str]]) -> str:
+def _with_backtraces(table: str, blocks: Sequence[list[str]]) -> str:
     """Put each row's frames under it; "plain" tables have one header line, then a line a row."""
     lines = table.split("\n")
     out = lines[:1]
@@ -95,7 +96,7 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
     return _with_backtraces(text, blocks) if backtraces else text
 
 
-def summary_line(reports: Sequence[ThreadReport], total: Optional[int] = None) -> str:
+def summary_line(reports: Sequence[ThreadReport], total: int | None = None) -> str:
     counts = summary(reports)
     parts = ", ".join("%d %s" % (n, role) for role, n in counts.items())
     shown = len(reports)
