@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Protocol
 
 from ..analyze.groups import View
 from .json_doc import document
@@ -10,7 +10,15 @@ from .locks_text import lock_text
 from .text import grouped_table, summary_line, table
 
 
-def render(view: View, opts: Any, colour_on: bool) -> str:
+class Choices(Protocol):
+    """What render reads of the parsed options (argparse's, or any object with these)."""
+
+    json: bool
+    group: bool
+    bt: bool
+
+
+def render(view: View, opts: Choices, colour_on: bool) -> str:
     """The text for parsed options `opts`: a JSON document, the lock report, or a table."""
     if opts.json:
         return json.dumps(document(view), indent=1)
