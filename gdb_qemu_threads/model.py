@@ -39,10 +39,10 @@ class Frame:
         setter(self, "line", line)
         setter(self, "inlined", inlined)    # an inlined frame (no address of its own)
 
-    def __setattr__(self, key: str, value: Any) -> None:
+    def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Frame is immutable")
 
-    def _key(self) -> tuple[Any, ...]:
+    def _key(self) -> tuple[str | None, str | None, int | None, str | None, int | None, bool]:
         return (self.function, self.library, self.pc, self.file, self.line, self.inlined)
 
     def __eq__(self, other: object) -> bool:
