@@ -4,13 +4,18 @@ GDB ?= gdb
 PYTHON ?= python3
 export GDB PYTHON
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo lint test test-fast bench clean
 
 install:
 	scripts/setup.sh all
 
 demo: install
 	.venv/bin/python scripts/demo.py
+
+# The linter, then the type checker (both configured in pyproject.toml).
+lint: install
+	.venv/bin/python -m ruff check gdb_qemu_threads tests bench scripts
+	.venv/bin/python -m mypy gdb_qemu_threads
 
 NEWEST_GDB := $(CURDIR)/.venv-gdb-newest/bin/gdb
 

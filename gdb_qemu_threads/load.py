@@ -6,16 +6,17 @@ syntax that old Pythons can parse, so that a too-old one gets a message, not a S
 """
 import os
 import sys
+from typing import Optional
 
 MIN_PYTHON = (3, 8)
 
 
-def _checkout_root():
+def _checkout_root() -> str:
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.dirname(here)
 
 
-def _add_paths(root):
+def _add_paths(root: str) -> None:
     # `make install` puts pygments and tabulate under .deps/pyX.Y, one folder per Python
     # version, since gdb may embed a different Python than the one on PATH.
     deps = os.path.join(root, ".deps", "py%d.%d" % sys.version_info[:2])
@@ -24,7 +25,7 @@ def _add_paths(root):
             sys.path.insert(0, path)
 
 
-def _problem(root):
+def _problem(root: str) -> Optional[str]:
     """One line saying why the extension cannot load here, or None."""
     version = "%d.%d" % sys.version_info[:2]
     if sys.version_info[:2] < MIN_PYTHON:
@@ -42,7 +43,7 @@ def _problem(root):
     return None
 
 
-def main():
+def main() -> bool:
     import gdb
 
     root = _checkout_root()

@@ -8,7 +8,7 @@ analysis reads them and makes verdicts; render presents verdicts and changes not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 UNKNOWN_FUNCTION = "??"
 
@@ -21,10 +21,16 @@ class Frame:
     """
 
     __slots__ = ("function", "library", "pc", "file", "line", "inlined")
+    function: str | None
+    library: str | None
+    pc: int | None
+    file: str | None
+    line: int | None
+    inlined: bool
 
-    def __init__(self, function: Optional[str] = None, library: Optional[str] = None,
-                 pc: Optional[int] = None, file: Optional[str] = None,
-                 line: Optional[int] = None, inlined: bool = False) -> None:
+    def __init__(self, function: str | None = None, library: str | None = None,
+                 pc: int | None = None, file: str | None = None,
+                 line: int | None = None, inlined: bool = False) -> None:
         setter = object.__setattr__
         setter(self, "function", function)  # None where gdb shows "??"
         setter(self, "library", library)    # shared object path ("from /lib/..."); None for the executable
@@ -33,10 +39,10 @@ class Frame:
         setter(self, "line", line)
         setter(self, "inlined", inlined)    # an inlined frame (no address of its own)
 
-    def __setattr__(self, key: str, value: Any) -> None:
+    def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("Frame is immutable")
 
-    def _key(self) -> Tuple[Any, ...]:
+    def _key(self) -> tuple[str | None, str | None, int | None, str | None, int | None, bool]:
         return (self.function, self.library, self.pc, self.file, self.line, self.inlined)
 
     def __eq__(self, other: object) -> bool:
@@ -65,40 +71,40 @@ class ThreadFacts:
     """What a reader learnt of a thread besides its frames: from debug info, registers,
     /proc or memory (live), or from the arguments a saved backtrace printed (offline)."""
 
-    vcpu: Optional[int] = None           # CPU index
-    vcpu_source: Optional[str] = None    # where it came from, for the evidence
-    accel: Optional[str] = None
-    iothread: Optional[str] = None       # iothread id
-    iothread_source: Optional[str] = None
-    futex: Optional[int] = None          # address of the futex(2) it sleeps in (frame 0's registers)
-    wait_args: Dict[str, int] = field(default_factory=dict)   # waiting function -> its lock/event argument
-    arg_symbols: Dict[int, str] = field(default_factory=dict)  # address -> symbol a saved bt named it by
-    wait_symbol: Optional[str] = None    # the symbol at the address it waits on ("qemu_global_mutex")
-    lock_words: Optional[Tuple[int, ...]] = None  # the first ints of the mutex/rwlock it waits on
-    syscall: Optional[int] = None        # the system call it is in (x86-64: orig_rax), if any
-    signal: Optional[str] = None         # a fatal signal it received ("SIGSEGV")
-    fault_address: Optional[int] = None  # where that signal's fault was
+    vcpu: int | None = None           # CPU index
+    vcpu_source: str | None = None    # where it came from, for the evidence
+    accel: str | None = None
+    iothread: str | None = None       # iothread id
+    iothread_source: str | None = None
+    futex: int | None = None          # address of the futex(2) it sleeps in (frame 0's registers)
+    wait_args: dict[str, int] = field(default_factory=dict)   # waiting function -> its lock/event argument
+    arg_symbols: dict[int, str] = field(default_factory=dict)  # address -> symbol a saved bt named it by
+    wait_symbol: str | None = None    # the symbol at the address it waits on ("qemu_global_mutex")
+    lock_words: tuple[int, ...] | None = None  # the first ints of the mutex/rwlock it waits on
+    syscall: int | None = None        # the system call it is in (x86-64: orig_rax), if any
+    signal: str | None = None         # a fatal signal it received ("SIGSEGV")
+    fault_address: int | None = None  # where that signal's fault was
 
 
 @dataclass
 class ThreadSnapshot:
     """What was read of one thread. Only its reader fills it; nothing changes it afterwards."""
 
-    num: Optional[int]                  # gdb's thread number
-    lwp: Optional[int]                  # kernel thread id; None where a dump does not show it
-    name: Optional[str] = None          # OS name (comm, 15 characters); None on cores
-    frames: List[Frame] = field(default_factory=list)
+    num: int | None                  # gdb's thread number
+    lwp: int | None                  # kernel thread id; None where a dump does not show it
+    name: str | None = None          # OS name (comm, 15 characters); None on cores
+    frames: list[Frame] = field(default_factory=list)
     current: bool = False               # the thread gdb had selected
     complete: bool = True               # frames reach the outermost frame (False: only the top frame, or cut)
-    unreadable: Optional[str] = None    # why frames could not be read ("running", "Backtrace stopped: ...")
+    unreadable: str | None = None    # why frames could not be read ("running", "Backtrace stopped: ...")
     facts: ThreadFacts = field(default_factory=ThreadFacts)
-    origin: Optional[List[Frame]] = None  # the creation backtrace, when qemu-thread-origins recorded it
-    parent_lwp: Optional[int] = None      # the thread that created it, when recorded
+    origin: list[Frame] | None = None  # the creation backtrace, when qemu-thread-origins recorded it
+    parent_lwp: int | None = None      # the thread that created it, when recorded
 
-    def frame_names(self) -> List[str]:
+    def frame_names(self) -> list[str]:
         return [f.name for f in self.frames]
 
-    def stack_key(self) -> Tuple[str, ...]:
+    def stack_key(self) -> tuple[str, ...]:
         """Identity used to group threads with identical stacks."""
         return tuple(self.frame_names())
 
@@ -126,12 +132,12 @@ class Verdict:
     activity: str = ""               # what it is doing now, in a few words ("ppoll in main_loop_wait")
     evidence: str = ""               # the frame, name or library that decided the role
     confidence: str = "low"          # "high" or "low"
-    accel: Optional[str] = None
-    vcpu: Optional[int] = None
-    iothread: Optional[str] = None
-    signature: Optional[str] = None  # id of the signature that matched
-    waits_for: Optional[Dict[str, Any]] = None  # the lock it waits on (locks.py), or None
-    holds: List[str] = field(default_factory=list)  # locks it holds that others wait for
+    accel: str | None = None
+    vcpu: int | None = None
+    iothread: str | None = None
+    signature: str | None = None  # id of the signature that matched
+    waits_for: dict[str, Any] | None = None  # the lock it waits on (locks.py), or None
+    holds: list[str] = field(default_factory=list)  # locks it holds that others wait for
 
 
 @dataclass
@@ -148,33 +154,33 @@ class Lock:
 
     kind: str                                 # "mutex" or "rwlock"
     type: str                                 # "mutex", "recursive mutex", "rwlock"
-    address: Optional[int]
-    name: Optional[str]                       # "BQL", a symbol, or None
-    owner_lwp: Optional[int] = None
-    owner: Optional[ThreadReport] = None
-    held_at: Optional[str] = None             # the owner's frame that holds it
-    problem: Optional[str] = None             # "nobody holds it", "owner exited"
-    depth: Optional[int] = None               # a recursive mutex's lock count
+    address: int | None
+    name: str | None                       # "BQL", a symbol, or None
+    owner_lwp: int | None = None
+    owner: ThreadReport | None = None
+    held_at: str | None = None             # the owner's frame that holds it
+    problem: str | None = None             # "nobody holds it", "owner exited"
+    depth: int | None = None               # a recursive mutex's lock count
     released: bool = False                    # free now; its waiters are being woken
-    waiters: List[ThreadReport] = field(default_factory=list)
+    waiters: list[ThreadReport] = field(default_factory=list)
 
 
 @dataclass
 class LockReport:
     """Who waits for which lock or event, and the waits-for graph's cycles."""
 
-    locks: List[Lock] = field(default_factory=list)
-    events: List[Tuple[ThreadReport, Dict[str, Any]]] = field(default_factory=list)
-    deadlocks: List[List[Dict[str, Any]]] = field(default_factory=list)
-    waits: Dict[int, Tuple[Lock, Optional[str]]] = field(default_factory=dict)  # id(report) -> (lock, waits at)
-    gaps: List[str] = field(default_factory=list)  # what was not read, so no "no deadlock" is claimed
+    locks: list[Lock] = field(default_factory=list)
+    events: list[tuple[ThreadReport, dict[str, Any]]] = field(default_factory=list)
+    deadlocks: list[list[dict[str, Any]]] = field(default_factory=list)
+    waits: dict[int, tuple[Lock, str | None]] = field(default_factory=dict)  # id(report) -> (lock, waits at)
+    gaps: list[str] = field(default_factory=list)  # what was not read, so no "no deadlock" is claimed
 
 
 @dataclass
 class Analysis:
     """Everything decided about one process: what render presents."""
 
-    reports: List[ThreadReport]
+    reports: list[ThreadReport]
     locks: LockReport
-    pid: Optional[int] = None                 # None offline
+    pid: int | None = None                 # None offline
     source: str = "live"                      # "live", "core" or "offline"

@@ -6,7 +6,7 @@ raises UsageError instead, carrying the one line to show.
 from __future__ import annotations
 
 import argparse
-from typing import Dict, List, Optional, Sequence
+from typing import NoReturn, Sequence
 
 from .model import ROLES, STATES
 
@@ -14,16 +14,16 @@ from .model import ROLES, STATES
 class UsageError(Exception):
     """A bad option: str() is one line. `help_text` is set when --help was asked for."""
 
-    def __init__(self, message: str, help_text: Optional[str] = None) -> None:
+    def __init__(self, message: str, help_text: str | None = None) -> None:
         super().__init__(message)
         self.help_text = help_text
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError("%s: %s (see `%s --help`)" % (self.prog, message, self.prog))
 
-    def exit(self, status: int = 0, message: Optional[str] = None) -> None:  # type: ignore[override]
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise UsageError(message or "", help_text=self.format_help())
 
     def print_help(self, file: object = None) -> None:  # --help: let the caller print it
@@ -37,7 +37,7 @@ class _CommaList:
         self.choices = list(choices)
         self.what = what
 
-    def __call__(self, text: str) -> List[str]:
+    def __call__(self, text: str) -> list[str]:
         items = [item.strip() for item in text.split(",") if item.strip()]
         bad = [item for item in items if item not in self.choices]
         if bad:
@@ -89,26 +89,26 @@ def make_parser(prog: str = "qemu-threads") -> argparse.ArgumentParser:
     return parser
 
 
-def flat(lists: Sequence[Sequence[str]]) -> List[str]:
+def flat(lists: Sequence[Sequence[str]]) -> list[str]:
     return [item for items in lists for item in items]
 
 
-def option_words(parser: argparse.ArgumentParser) -> List[str]:
+def option_words(parser: argparse.ArgumentParser) -> list[str]:
     """Every option string, for TAB completion."""
-    words: List[str] = []
+    words: list[str] = []
     for action in parser._actions:  # argparse has no public accessor
         words += [s for s in action.option_strings if s.startswith("--")]
     return sorted(words)
 
 
-def bad_thread_words(threads: Sequence[str]) -> List[str]:
+def bad_thread_words(threads: Sequence[str]) -> list[str]:
     """The words that are neither a gdb thread number nor lwp:N."""
     return [t for t in threads if not (t.isdigit() or (t.startswith("lwp:") and t[4:].isdigit()))]
 
 
-def value_choices(parser: argparse.ArgumentParser) -> Dict[str, Sequence[str]]:
+def value_choices(parser: argparse.ArgumentParser) -> dict[str, Sequence[str]]:
     """Option string -> the values it takes, for options whose values are a known list."""
-    out: Dict[str, Sequence[str]] = {}
+    out: dict[str, Sequence[str]] = {}
     for action in parser._actions:  # argparse has no public accessor
         choices = action.choices or getattr(action.type, "choices", None)
         if choices:
@@ -117,7 +117,7 @@ def value_choices(parser: argparse.ArgumentParser) -> Dict[str, Sequence[str]]:
     return out
 
 
-def complete(parser: argparse.ArgumentParser, text: str, word: str) -> List[str]:
+def complete(parser: argparse.ArgumentParser, text: str, word: str) -> list[str]:
     """TAB completion of options and of their values (`--opt value`, `--opt=value`, and the
     last item of a comma list), as gdb asks for it: `text` is the line after the command,
     `word` the end of it that gdb replaces (gdb breaks words at "-", "=" and ","), so each
@@ -126,7 +126,7 @@ def complete(parser: argparse.ArgumentParser, text: str, word: str) -> List[str]
     token = "" if not text or text[-1].isspace() else text.split()[-1]
     before = text[: len(text) - len(token)].split()
     choices = value_choices(parser)
-    candidates: List[str] = []
+    candidates: list[str] = []
     if token.startswith("--") and "=" in token:
         option, _, value = token.partition("=")
         candidates = [option + "=" + c for c in _list_values(choices.get(option, ()), value)]
@@ -138,7 +138,7 @@ def complete(parser: argparse.ArgumentParser, text: str, word: str) -> List[str]
     return sorted(c[cut:] for c in candidates if c.startswith(token))
 
 
-def _list_values(values: Sequence[str], typed: str) -> List[str]:
+def _list_values(values: Sequence[str], typed: str) -> list[str]:
     """Completions of a comma list: what was typed before the last comma, then each value."""
     head, _, last = typed.rpartition(",")
     prefix = head + "," if head else ""
@@ -146,6 +146,6 @@ def _list_values(values: Sequence[str], typed: str) -> List[str]:
     return [prefix + v for v in values if v.startswith(last) and v not in done]
 
 
-def _short_options(parser: argparse.ArgumentParser) -> List[str]:
+def _short_options(parser: argparse.ArgumentParser) -> list[str]:
     return sorted(s for action in parser._actions for s in action.option_strings
                   if not s.startswith("--") and s != "-h")

@@ -13,7 +13,6 @@ to the table or replaces entries by `id`; see `load_user_signatures`.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
@@ -26,27 +25,29 @@ class Signature:
     id: str
     role: str
     detail: str                      # may use {vcpu}, {accel_name}, {iothread}, {name}
-    accel: Optional[str] = None
-    entries: Tuple[str, ...] = ()
-    frames: Tuple[str, ...] = ()
-    names: Tuple[str, ...] = ()
-    libraries: Tuple[str, ...] = ()
-    after_anon: Tuple[str, ...] = ()
+    accel: str | None = None
+    entries: tuple[str, ...] = ()
+    frames: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()
+    after_anon: tuple[str, ...] = ()
     versions: str = ""               # which QEMU versions the evidence holds for, and where it is
     qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
     user: bool = False               # from a user's signatures file
 
 
-def _sig(id: str, role: str, detail: str, **kw: object) -> Signature:
-    for key in ("entries", "frames", "names", "libraries", "after_anon"):
-        if key in kw:
-            kw[key] = tuple(kw[key])  # type: ignore[arg-type]
-    return Signature(id, role, detail, **kw)  # type: ignore[arg-type]
+def _sig(id: str, role: str, detail: str, *, accel: str | None = None, entries: Sequence[str] = (),
+         frames: Sequence[str] = (), names: Sequence[str] = (), libraries: Sequence[str] = (),
+         after_anon: Sequence[str] = (), versions: str = "", qemu: bool = True,
+         user: bool = False) -> Signature:
+    """A Signature from lists (as written below, or as JSON gives them)."""
+    return Signature(id, role, detail, accel, tuple(entries), tuple(frames), tuple(names),
+                     tuple(libraries), tuple(after_anon), versions, qemu, user)
 
 
 _VCPU_NAME = r"^CPU (?P<vcpu>\d+)/%s$"
 
-BUILTIN: Tuple[Signature, ...] = (
+BUILTIN: tuple[Signature, ...] = (
     # -- main thread ------------------------------------------------------------------
     _sig("main-loop", "main-loop", "main loop",
          entries=["main_loop", "qemu_main_loop", "qemu_default_main", "call_qemu_main"],

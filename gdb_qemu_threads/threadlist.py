@@ -1,14 +1,14 @@
 """Lists of threads in gdb's own syntax ("5-132 140"), so they paste into `thread apply`."""
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Sequence
 
 from .model import ThreadReport
 
 
 def number_ranges(numbers: Sequence[int]) -> str:
     """[1, 2, 3, 5, 7, 8] -> "1-3 5 7-8": gdb's thread ID lists take spaces, not commas."""
-    out: List[str] = []
+    out: list[str] = []
     ordered = sorted(set(numbers))
     i = 0
     while i < len(ordered):

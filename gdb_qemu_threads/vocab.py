@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, FrozenSet, Optional, Tuple
 
 _PREFIX = re.compile(r"^(?:_+(?:GI_+|libc_+)?)+")
 _SIXTY_FOUR = frozenset("""
@@ -20,7 +19,7 @@ pthread_cond_timedwait sem_timedwait new_sem_wait_slow
 
 
 @lru_cache(maxsize=8192)
-def canonical(name: Optional[str]) -> str:
+def canonical(name: str | None) -> str:
     """`__GI___poll` -> `poll`, `__libc_read` -> `read`, `___pthread_cond_wait` -> `pthread_cond_wait`."""
     if not name:
         return ""
@@ -30,7 +29,7 @@ def canonical(name: Optional[str]) -> str:
     return stripped or name
 
 
-def _names(text: str) -> FrozenSet[str]:
+def _names(text: str) -> frozenset[str]:
     return frozenset(canonical(word) for word in text.split())
 
 
@@ -99,7 +98,7 @@ LOCK_WAIT = MUTEX_WAIT | RWLOCK_WAIT | CO_MUTEX_WAIT | _names("futex_lock_pi")
 # Waits for something another thread signals, by the type people know them as; the
 # outermost of these among the waiting frames names the type (a QemuSemaphore is built on a
 # condition variable in some versions).
-EVENT_TYPES: Tuple[Tuple[FrozenSet[str], str], ...] = (
+EVENT_TYPES: tuple[tuple[frozenset[str], str], ...] = (
     (_names("qemu_event_wait qemu_futex_wait"), "QemuEvent"),
     (_names("qemu_sem_wait qemu_sem_timedwait"), "QemuSemaphore"),
     (_names("qemu_cond_wait_impl qemu_cond_timedwait_impl qemu_cond_wait qemu_cond_timedwait "
@@ -115,7 +114,7 @@ EVENT_WAIT = frozenset(name for names, _ in EVENT_TYPES for name in names)
 # The argument that holds the lock or event, by function: what a reader with debug info
 # reads, and what a saved `bt` prints. A QemuMutex starts with its pthread_mutex_t, so both
 # give one address. Listed outer objects first: a QemuEvent rather than the futex word in it.
-WAIT_ARGUMENTS: Dict[str, str] = {
+WAIT_ARGUMENTS: dict[str, str] = {
     "qemu_rec_mutex_lock_impl": "mutex", "qemu_mutex_lock_impl": "mutex",
     "pthread_mutex_lock": "mutex", "pthread_mutex_cond_lock": "mutex",
     "pthread_mutex_timedlock": "mutex", "pthread_mutex_clocklock": "mutex",
@@ -140,7 +139,7 @@ qemu_cond_timedwait_bql do_run_on_cpu pause_all_vcpus
 """)
 # Well-known locks: by the symbol at the lock's address, then by the frame that waits.
 LOCK_SYMBOLS = {"qemu_global_mutex": "BQL", "bql": "BQL", "qemu_cpu_list_lock": "qemu_cpu_list_lock"}
-LOCKS_BY_FRAME: Tuple[Tuple[FrozenSet[str], str], ...] = (
+LOCKS_BY_FRAME: tuple[tuple[frozenset[str], str], ...] = (
     (BQL_LOCKERS | BQL_COND_WAITERS, "BQL"),
     (_names("aio_context_acquire"), "AioContext lock"),
     (_names("cpu_list_lock"), "qemu_cpu_list_lock"),
@@ -153,7 +152,7 @@ GUEST_RUN = _names("hv_vcpu_run hv_vcpu_run_until WHvRunVirtualProcessor nvmm_vc
 TCG_EXEC = _names("cpu_tb_exec cpu_exec_loop cpu_exec_setjmp cpu_exec tcg_cpu_exec code_gen_buffer")
 # With debug info, these functions' CPUState argument gives the vCPU index (`cpu_index`);
 # `arg` is a thread function's void * argument, which QEMU passes a CPUState in.
-CPU_INDEX_ARGUMENTS: Dict[str, str] = {
+CPU_INDEX_ARGUMENTS: dict[str, str] = {
     "kvm_vcpu_thread_fn": "arg", "qemu_kvm_cpu_thread_fn": "arg", "mttcg_cpu_thread_fn": "arg",
     "tcg_cpu_thread_fn": "arg", "qemu_tcg_cpu_thread_fn": "arg", "hvf_cpu_thread_fn": "arg",
     "qemu_hvf_cpu_thread_fn": "arg", "whpx_cpu_thread_fn": "arg", "qemu_whpx_cpu_thread_fn": "arg",
@@ -186,7 +185,7 @@ QEMU_PROCESS_NAMES = ("qemu-system-", "qemu-kvm", "qemu-x86_64", "qemu-aarch64",
 LIBC_OBJECTS = ("libc.so", "libc-2.", "libpthread", "ld-linux")
 # x86-64 system calls a thread may sleep in, by number (orig_rax): what state each means.
 # Read where frame 0 is the program's own code (a raw `syscall` instruction).
-SYSCALLS_X86_64: Dict[int, Tuple[str, str]] = {
+SYSCALLS_X86_64: dict[int, tuple[str, str]] = {
     0: ("io", "read"), 1: ("io", "write"), 7: ("idle", "poll"), 16: ("io", "ioctl"),
     17: ("io", "pread64"), 18: ("io", "pwrite64"), 19: ("io", "readv"), 20: ("io", "writev"),
     23: ("idle", "select"), 34: ("idle", "pause"), 35: ("idle", "nanosleep"),
@@ -206,7 +205,7 @@ __assert_fail_base g_assertion_message g_assertion_message_expr
 COROUTINE_START = _names("coroutine_trampoline")
 
 
-def is_plumbing(name: Optional[str]) -> bool:
+def is_plumbing(name: str | None) -> bool:
     """A frame of the C library's or QEMU's wait and lock plumbing (or unnamed)."""
     base = canonical(name)
     return not name or base in WAIT_WRAPPERS or base in THREAD_START \

@@ -40,7 +40,7 @@ def wait_for_threads(pid: int, count: int, timeout: float = 30) -> None:
             if len(os.listdir("/proc/%d/task" % pid)) >= count:
                 return
         except FileNotFoundError:
-            raise SystemExit("QEMU exited early")
+            raise SystemExit("QEMU exited early") from None
         time.sleep(0.1)
 
 
@@ -73,7 +73,7 @@ def main() -> int:
             gdb_argv += ["-ex", command]
         print("demo: attaching gdb to QEMU (pid %d)" % proc.pid)
         out = subprocess.run(gdb_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                             stderr=subprocess.STDOUT, text=True, timeout=120)
         shown = out.stdout.split("\n(gdb) qemu-threads\n", 1)
         print("(gdb) qemu-threads\n" + shown[1] if len(shown) == 2 else out.stdout)
         return 0 if len(shown) == 2 and out.returncode == 0 else 1

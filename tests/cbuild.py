@@ -37,12 +37,12 @@ def pkg_config(package: str) -> tuple:
     tool = require_tool("pkg-config")
     try:
         cflags = subprocess.run([tool, "--cflags", package], check=True, stdout=subprocess.PIPE,
-                                universal_newlines=True).stdout.split()
+                                text=True).stdout.split()
         libs = subprocess.run([tool, "--libs", package], check=True, stdout=subprocess.PIPE,
-                              universal_newlines=True).stdout.split()
+                              text=True).stdout.split()
     except subprocess.CalledProcessError:
         raise RuntimeError("%s's development files are needed by the tests and are not installed "
-                           "(make test installs them)" % package)
+                           "(make test installs them)" % package) from None
     return tuple(cflags), tuple(libs)
 
 
@@ -96,7 +96,7 @@ def make_core(binary: Path, dest: Path, args: tuple = (), env: dict = None,
     run_env = dict(os.environ, **(env or {}))
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=timeout, env=run_env,
-                          universal_newlines=True, errors="replace")
+                          text=True, errors="replace")
     if not dest.exists():
         raise RuntimeError("no core file from %s:\n%s" % (binary, proc.stdout[-3000:]))
     return dest

@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from typing import List, Optional
 
 from gdbrun import LOADER, PRELUDE, PROBLEM_MARKERS, gdb_binary, gdb_env
 
@@ -19,7 +18,7 @@ class GdbSession:
         self.proc = subprocess.Popen([gdb_binary(), "-nx", "-q"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=gdb_env(),
                                      universal_newlines=True, errors="replace", bufsize=1)
-        self.chunks: List[str] = []
+        self.chunks: list[str] = []
         self.lock = threading.Lock()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -71,7 +70,7 @@ class GdbSession:
         for marker in PROBLEM_MARKERS:
             assert marker not in self.output, "Python error inside gdb:\n%s" % self.output[-4000:]
 
-    def close(self) -> Optional[int]:
+    def close(self) -> int | None:
         try:
             self.send("quit")
             self.proc.stdin.close()

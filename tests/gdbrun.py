@@ -10,7 +10,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 LOADER = ROOT / "gdb_qemu_threads" / "load.py"
@@ -38,7 +38,7 @@ def gdb_binary() -> str:
 
 @dataclass
 class GdbRun:
-    argv: List[str]
+    argv: list[str]
     stdout: str
     stderr: str
     returncode: int
@@ -47,7 +47,7 @@ class GdbRun:
     def output(self) -> str:
         return self.stdout + self.stderr
 
-    def check(self) -> "GdbRun":
+    def check(self) -> GdbRun:
         """Every command ran and none raised a Python error."""
         assert SENTINEL in self.stdout, "gdb stopped early:\n%s" % self.output[-4000:]
         for marker in PROBLEM_MARKERS:
@@ -70,12 +70,12 @@ class GdbRun:
         return docs[0]
 
 
-def json_command(command: str) -> List[str]:
+def json_command(command: str) -> list[str]:
     """Commands that print a command's JSON between markers, so a test can find it."""
     return ["echo %s\\n" % JSON_BEGIN, command, "echo %s\\n" % JSON_END]
 
 
-def gdb_env(extra: Optional[dict] = None) -> dict:
+def gdb_env(extra: dict | None = None) -> dict:
     """The environment gdb runs in for the tests: a fixed locale, no terminal, and none of
     this Python's own settings, which would leak into the Python gdb embeds."""
     env = dict(os.environ, LC_ALL="C.UTF-8", TERM="dumb")
@@ -85,11 +85,11 @@ def gdb_env(extra: Optional[dict] = None) -> dict:
     return env
 
 
-def run_gdb(commands: Sequence[str], *, program: Optional[os.PathLike] = None,
-            args: Sequence[str] = (), core: Optional[os.PathLike] = None,
-            pid: Optional[int] = None, load: bool = True, prelude: bool = True,
-            timeout: float = 300, gdb: Optional[str] = None,
-            env: Optional[dict] = None) -> GdbRun:
+def run_gdb(commands: Sequence[str], *, program: os.PathLike | None = None,
+            args: Sequence[str] = (), core: os.PathLike | None = None,
+            pid: int | None = None, load: bool = True, prelude: bool = True,
+            timeout: float = 300, gdb: str | None = None,
+            env: dict | None = None) -> GdbRun:
     """gdb -nx -batch with our loader and `commands`, on a program, a core or a pid."""
     argv = [gdb or gdb_binary(), "-nx", "-batch", "-q"]
     script = list(PRELUDE) if prelude else []
@@ -106,7 +106,7 @@ def run_gdb(commands: Sequence[str], *, program: Optional[os.PathLike] = None,
     elif program is not None:
         argv += ["--args", str(program)] + [str(a) for a in args]
     run_env = gdb_env(env)
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout, env=run_env,
-                          universal_newlines=True, errors="replace")
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=timeout, env=run_env,
+                          text=True, errors="replace")
     return GdbRun(argv, proc.stdout, proc.stderr, proc.returncode)

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Sequence
 
 KVM_GET_API_VERSION = 0xAE00
 
@@ -86,7 +86,7 @@ class QemuVM:
         self.dir = tempfile.mkdtemp(prefix="qemu-vm-")
         self.accel = accel
         accel_arg = {"tcg": "tcg,thread=multi", "tcg-rr": "tcg,thread=single", "kvm": "kvm"}[accel]
-        self.argv: List[str] = [qemu_binary(), "-M", "q35", "-m", "128", "-smp", str(smp),
+        self.argv: list[str] = [qemu_binary(), "-M", "q35", "-m", "128", "-smp", str(smp),
                                 "-nodefaults", "-display", "none", "-accel", accel_arg,
                                 "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % self.dir]
         if names:
@@ -101,10 +101,10 @@ class QemuVM:
                 handle.truncate(1 << 20)
             self.argv += ["-drive", "if=none,id=drive0,format=raw,aio=threads,file=%s" % image]
         self.argv += list(extra)
-        self.proc: Optional[subprocess.Popen] = None
-        self.qmp: Optional[QMP] = None
+        self.proc: subprocess.Popen | None = None
+        self.qmp: QMP | None = None
 
-    def __enter__(self) -> "QemuVM":
+    def __enter__(self) -> QemuVM:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.time() + 30
@@ -135,18 +135,18 @@ class QemuVM:
     def pid(self) -> int:
         return self.proc.pid
 
-    def tids(self) -> List[int]:
+    def tids(self) -> list[int]:
         return sorted(int(t) for t in os.listdir("/proc/%d/task" % self.pid))
 
     def comm(self, tid: int) -> str:
         with open("/proc/%d/task/%d/comm" % (self.pid, tid)) as handle:
             return handle.read().rstrip("\n")
 
-    def vcpu_threads(self) -> Dict[int, int]:
+    def vcpu_threads(self) -> dict[int, int]:
         """cpu-index -> thread-id, from QMP."""
         return {cpu["cpu-index"]: cpu["thread-id"] for cpu in self.qmp.command("query-cpus-fast")}
 
-    def iothreads(self) -> Dict[str, int]:
+    def iothreads(self) -> dict[str, int]:
         return {io["id"]: io["thread-id"] for io in self.qmp.command("query-iothreads")}
 
     def hmp(self, line: str) -> str:

@@ -15,12 +15,11 @@ and the name still gives the vCPU index or iothread id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Sequence
 
-from ..model import ROLES, Frame, ThreadReport, ThreadSnapshot, Verdict
+from ..model import Frame, ThreadReport, ThreadSnapshot, Verdict
 from ..signatures import DEFAULT_TABLE, Signature, SignatureTable
-from ..vocab import (COROUTINE_START, LIBC_OBJECTS, QEMU_ONLY, QEMU_PROCESS_NAMES, THREAD_START,
-                     canonical)
+from ..vocab import COROUTINE_START, LIBC_OBJECTS, QEMU_ONLY, QEMU_PROCESS_NAMES, THREAD_START, canonical
 from .states import decide_state
 
 HIGH, LOW = "high", "low"
@@ -34,10 +33,10 @@ class Match:
     how: str                 # entry | frame | library | name | after-anon | guess
     evidence: str
     confidence: str
-    groups: Dict[str, str]
+    groups: dict[str, str]
 
 
-def _basename(path: Optional[str]) -> str:
+def _basename(path: str | None) -> str:
     return path.rsplit("/", 1)[-1] if path else ""
 
 
@@ -46,7 +45,7 @@ def _is_anonymous_start(frame: Frame) -> bool:
     return not frame.function and _basename(frame.library).startswith(LIBC_OBJECTS)
 
 
-def match_frames(frames: Sequence[Frame], table: SignatureTable) -> Optional[Match]:
+def match_frames(frames: Sequence[Frame], table: SignatureTable) -> Match | None:
     """The outermost frame a signature knows."""
     for frame in reversed(frames):
         fn = frame.function
@@ -63,7 +62,7 @@ def match_frames(frames: Sequence[Frame], table: SignatureTable) -> Optional[Mat
     return None
 
 
-def match_after_anonymous(frames: Sequence[Frame], table: SignatureTable) -> Optional[Match]:
+def match_after_anonymous(frames: Sequence[Frame], table: SignatureTable) -> Match | None:
     """Stripped builds: the first named function above the ?? thread function of the executable."""
     skipped_exe = False
     for frame in reversed(frames):
@@ -80,7 +79,7 @@ def match_after_anonymous(frames: Sequence[Frame], table: SignatureTable) -> Opt
     return None
 
 
-def match_name(name: Optional[str], table: SignatureTable) -> Optional[Match]:
+def match_name(name: str | None, table: SignatureTable) -> Match | None:
     found = table.by_name(name)
     if not found:
         return None
@@ -88,11 +87,11 @@ def match_name(name: Optional[str], table: SignatureTable) -> Optional[Match]:
     return Match(sig, "name", "name '%s'" % name, HIGH, groups)
 
 
-def _inherited_name(name: Optional[str]) -> bool:
+def _inherited_name(name: str | None) -> bool:
     return not name or name.startswith(QEMU_PROCESS_NAMES) or name in ("kvm", "qemu")
 
 
-def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: Optional[int]) -> Optional[Match]:
+def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: int | None) -> Match | None:
     """Weak evidence for a thread of a QEMU process that nothing else decided."""
     by_id = table.by_id
     is_main = (snap.lwp is not None and snap.lwp == main_lwp) or (main_lwp is None and snap.num == 1)
@@ -100,14 +99,16 @@ def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: Optional[int]) 
     if not snap.frames and snap.unreadable is None:
         return None
     if snap.frames and snap.frames[0].pc == 0 and not snap.frames[0].function and len(snap.frames) == 1:
-        return Match(by_id["kernel-worker"], "guess", "no user-space stack (pc 0)", LOW, {"name": snap.name or "?"})
+        return Match(by_id["kernel-worker"], "guess", "no user-space stack (pc 0)", LOW,
+                     {"name": snap.name or "?"})
     if not _inherited_name(snap.name):
         return None
     if is_main:
         return Match(by_id["main-loop"], "guess", "the process's main thread", LOW, {})
-    rules: Tuple[Tuple[Tuple[str, ...], str, str], ...] = (
+    rules: tuple[tuple[tuple[str, ...], str, str], ...] = (
         (("ioctl",), "vcpu-kvm", "ioctl at the top: KVM_RUN"),
-        (("ppoll", "poll", "epoll_wait", "epoll_pwait"), "iothread", "%s at the top of a non-main thread: an event loop"),
+        (("ppoll", "poll", "epoll_wait", "epoll_pwait"), "iothread",
+         "%s at the top of a non-main thread: an event loop"),
         (("futex_abstimed_wait", "futex_abstimed_wait_cancelable", "futex_abstimed_wait_common",
           "pthread_cond_timedwait", "sem_timedwait", "sem_clockwait", "pthread_cond_clockwait"),
          "worker", "timed wait (%s) at the top: a thread-pool worker"),
@@ -123,7 +124,7 @@ def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: Optional[int]) 
     return None
 
 
-def _is_qemu(snapshots: Sequence[ThreadSnapshot], matches: Sequence[Optional[Match]]) -> bool:
+def _is_qemu(snapshots: Sequence[ThreadSnapshot], matches: Sequence[Match | None]) -> bool:
     if any(m is not None and m.sig.qemu and m.how != "after-anon" for m in matches):
         return True
     for snap in snapshots:
@@ -134,7 +135,7 @@ def _is_qemu(snapshots: Sequence[ThreadSnapshot], matches: Sequence[Optional[Mat
     return False
 
 
-def _decide(snap: ThreadSnapshot, table: SignatureTable) -> Optional[Match]:
+def _decide(snap: ThreadSnapshot, table: SignatureTable) -> Match | None:
     by_frames = match_frames(snap.frames, table)
     by_name = match_name(snap.name, table)
     if by_frames and by_name:
@@ -153,16 +154,16 @@ def _decide(snap: ThreadSnapshot, table: SignatureTable) -> Optional[Match]:
     return match_after_anonymous(snap.frames, table)
 
 
-def detail_fields(vcpu: Optional[int], accel: Optional[str], iothread: Optional[str],
-                  name: Optional[str], what: str) -> Dict[str, str]:
+def detail_fields(vcpu: int | None, accel: str | None, iothread: str | None,
+                  name: str | None, what: str) -> dict[str, str]:
     """The placeholders a signature's `detail` may use, in every role."""
     return {"vcpu": "?" if vcpu is None else str(vcpu),
             "accel_name": ACCEL_NAMES.get(accel, accel) if accel else "",
             "iothread": iothread or "", "name": name or "no user-space stack", "what": what}
 
 
-def _format_detail(sig: Signature, vcpu: Optional[int], accel: Optional[str],
-                   iothread: Optional[str], snap: ThreadSnapshot, match: Match) -> str:
+def _format_detail(sig: Signature, vcpu: int | None, accel: str | None,
+                   iothread: str | None, snap: ThreadSnapshot, match: Match) -> str:
     what = snap.name if match.how == "name" else match.evidence.replace("thread function ", "")
     if sig.user:  # checked when loaded: only known placeholders, no format specs
         return sig.detail.format_map(detail_fields(vcpu, accel, iothread, snap.name, what or ""))
@@ -179,15 +180,15 @@ def _format_detail(sig: Signature, vcpu: Optional[int], accel: Optional[str],
     return sig.detail.format_map(detail_fields(vcpu, accel, iothread, snap.name, what or ""))
 
 
-def classify(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable] = None,
-             main_lwp: Optional[int] = None) -> List[ThreadReport]:
+def classify(snapshots: Sequence[ThreadSnapshot], table: SignatureTable | None = None,
+             main_lwp: int | None = None) -> list[ThreadReport]:
     """Verdicts for one process's threads, in the order given.
 
     main_lwp is the process id when known (the main thread's LWP); otherwise thread 1 is
     taken for the main thread, as gdb numbers it.
     """
     table = table or DEFAULT_TABLE
-    matches: List[Optional[Match]] = [_decide(snap, table) for snap in snapshots]
+    matches: list[Match | None] = [_decide(snap, table) for snap in snapshots]
     if _is_qemu(snapshots, matches):
         matches = [m if m is not None else guess(snap, table, main_lwp)
                    for snap, m in zip(snapshots, matches)]
@@ -197,14 +198,14 @@ def classify(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable
     accels |= {snap.facts.accel for snap in snapshots if snap.facts.accel}
     process_accel = accels.pop() if len(accels) == 1 else None
 
-    reports: List[ThreadReport] = []
+    reports: list[ThreadReport] = []
     for snap, match in zip(snapshots, matches):
         reports.append(ThreadReport(snap, _verdict(snap, match, process_accel)))
     _number_vcpus_by_order(reports)
     return reports
 
 
-def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Optional[str]) -> Verdict:
+def _verdict(snap: ThreadSnapshot, match: Match | None, process_accel: str | None) -> Verdict:
     role = match.sig.role if match else "unknown"
     state, activity = decide_state(snap.frames, role, snap.facts)
     if snap.unreadable and not snap.frames:
@@ -236,7 +237,7 @@ def _verdict(snap: ThreadSnapshot, match: Optional[Match], process_accel: Option
     return verdict
 
 
-def _number_vcpus_by_order(reports: List[ThreadReport]) -> None:
+def _number_vcpus_by_order(reports: list[ThreadReport]) -> None:
     """Without names or debug info, vCPU threads are numbered in creation order (a guess).
 
     QEMU creates vCPU threads in CPU-index order at start-up, and LWPs grow in creation

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Iterable, Sequence
 
 from ..model import ROLES, Analysis, LockReport, ThreadReport
 from . import locks
@@ -14,7 +14,7 @@ class View:
     """The part of an analysis that a command's filters chose."""
 
     analysis: Analysis
-    reports: List[ThreadReport]
+    reports: list[ThreadReport]
     locks: LockReport              # with filters: only what concerns the chosen threads
     filtered: bool
 
@@ -28,7 +28,7 @@ def view(analysis: Analysis, roles: Sequence[str] = (), states: Sequence[str] = 
 
 
 def select(reports: Iterable[ThreadReport], roles: Sequence[str] = (), states: Sequence[str] = (),
-           threads: Sequence[str] = ()) -> List[ThreadReport]:
+           threads: Sequence[str] = ()) -> list[ThreadReport]:
     """The reports the filters let through; `threads` are gdb numbers or lwp:N."""
     nums = {int(t) for t in threads if t.isdigit()}
     lwps = {int(t.split(":", 1)[1]) for t in threads if t.startswith("lwp:")}
@@ -44,22 +44,22 @@ def select(reports: Iterable[ThreadReport], roles: Sequence[str] = (), states: S
     return chosen
 
 
-def groups(reports: Sequence[ThreadReport]) -> List[List[ThreadReport]]:
+def groups(reports: Sequence[ThreadReport]) -> list[list[ThreadReport]]:
     """Threads with identical stacks (function names), biggest group first."""
-    by_key: Dict[Tuple[Any, ...], List[ThreadReport]] = {}
+    by_key: dict[tuple[Any, ...], list[ThreadReport]] = {}
     for r in reports:
         key = (r.verdict.role, r.snapshot.stack_key())
         by_key.setdefault(key, []).append(r)
     return sorted(by_key.values(), key=lambda g: -len(g))
 
 
-def summary(reports: Sequence[ThreadReport]) -> Dict[str, int]:
+def summary(reports: Sequence[ThreadReport]) -> dict[str, int]:
     """Threads per role, in the contract's role order."""
     counts = Counter(r.verdict.role for r in reports)
     return {role: counts[role] for role in ROLES if counts[role]}
 
 
-def missing_threads(analysis: Analysis, threads: Sequence[str]) -> List[str]:
+def missing_threads(analysis: Analysis, threads: Sequence[str]) -> list[str]:
     """The words of a thread selection (gdb numbers, lwp:N) that name no thread read."""
     nums = {r.snapshot.num for r in analysis.reports}
     lwps = {r.snapshot.lwp for r in analysis.reports}

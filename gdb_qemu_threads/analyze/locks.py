@@ -7,17 +7,28 @@ which frame of an owner still refers to the lock it holds.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Mapping, Sequence
 
 from ..model import Lock, LockReport, ThreadReport, ThreadSnapshot
 from ..threadlist import thread_range
-from .waits import (LOCK_WORDS, MUTEX_COUNT, MUTEX_KIND, MUTEX_LOCK, PTHREAD_MUTEX_RECURSIVE, WaitSite,
-                    lock_name, owner_of, symbol_of, wait_site, waits_at)
+from .waits import (
+    LOCK_WORDS,
+    MUTEX_COUNT,
+    MUTEX_KIND,
+    MUTEX_LOCK,
+    PTHREAD_MUTEX_RECURSIVE,
+    WaitSite,
+    lock_name,
+    owner_of,
+    symbol_of,
+    wait_site,
+    waits_at,
+)
 
 Held = Mapping[int, Mapping[int, str]]
 
 
-def who(report: Optional[ThreadReport], lwp: Optional[int] = None) -> str:
+def who(report: ThreadReport | None, lwp: int | None = None) -> str:
     """"#3 vcpu", or "LWP 4242" for a thread not in the process."""
     if report is None:
         return "LWP %s" % lwp
@@ -26,12 +37,12 @@ def who(report: Optional[ThreadReport], lwp: Optional[int] = None) -> str:
     return "%s %s" % (head, v.role) if v.role != "unknown" else head
 
 
-def collect(reports: Sequence[ThreadReport], held: Optional[Held] = None) -> LockReport:
+def collect(reports: Sequence[ThreadReport], held: Held | None = None) -> LockReport:
     """The locks threads wait for, their holders and waiters, events, and deadlock cycles.
     Changes nothing; apply() writes the result into the verdicts."""
     by_lwp = {r.snapshot.lwp: r for r in reports if r.snapshot.lwp is not None}
     result = LockReport()
-    locks: Dict[Tuple[str, Any], Lock] = {}
+    locks: dict[tuple[str, Any], Lock] = {}
     for report in reports:
         snap = report.snapshot
         site = wait_site(snap.frames, snap.facts)
@@ -65,10 +76,10 @@ def collect(reports: Sequence[ThreadReport], held: Optional[Held] = None) -> Loc
     return result
 
 
-def gaps(reports: Sequence[ThreadReport], result: LockReport) -> List[str]:
+def gaps(reports: Sequence[ThreadReport], result: LockReport) -> list[str]:
     """What was not read and so keeps the analysis from saying there is no deadlock."""
     out = []
-    unread: Dict[str, List[ThreadReport]] = {}
+    unread: dict[str, list[ThreadReport]] = {}
     for report in reports:
         snap = report.snapshot
         if not snap.frames and snap.unreadable and report.verdict.role != "kernel-worker":
@@ -115,7 +126,7 @@ def involving(result: LockReport, chosen: Sequence[ThreadReport]) -> LockReport:
     ids = {id(r) for r in chosen}
     lwps = set()
     for report in chosen:  # follow waiter -> owner: a thread queued behind a deadlock is stuck too
-        node: Optional[ThreadReport] = report
+        node: ThreadReport | None = report
         while node is not None and node.snapshot.lwp not in lwps:
             lwps.add(node.snapshot.lwp)
             wait = result.waits.get(id(node))
@@ -129,8 +140,8 @@ def involving(result: LockReport, chosen: Sequence[ThreadReport]) -> LockReport:
         gaps=result.gaps)
 
 
-def _new_lock(site: WaitSite, name: Optional[str], snap: ThreadSnapshot,
-              by_lwp: Dict[int, ThreadReport]) -> Lock:
+def _new_lock(site: WaitSite, name: str | None, snap: ThreadSnapshot,
+              by_lwp: dict[int, ThreadReport]) -> Lock:
     lock = Lock(kind=site.kind, type=site.type, address=site.address, name=name)
     words = snap.facts.lock_words
     lock.owner_lwp = owner_of(site, words)
@@ -153,7 +164,7 @@ def _new_lock(site: WaitSite, name: Optional[str], snap: ThreadSnapshot,
     return lock
 
 
-def _lock_activity(lock: Lock, where: Optional[str]) -> str:
+def _lock_activity(lock: Lock, where: str | None) -> str:
     """"waits in qemu_wait_io_event for BQL held by #1 main-loop": who waits where, for what."""
     name = "the BQL" if lock.name == "BQL" else lock.name or "a " + lock.type
     if lock.problem == "nobody holds it":
@@ -170,16 +181,16 @@ def _lock_activity(lock: Lock, where: Optional[str]) -> str:
     return "waits in %s for %s" % (where, text) if where else "waits for %s" % text
 
 
-def _cycles(result: LockReport, reports: Sequence[ThreadReport]) -> List[List[Dict[str, Any]]]:
+def _cycles(result: LockReport, reports: Sequence[ThreadReport]) -> list[list[dict[str, Any]]]:
     """Cycles of the waits-for graph. A thread waits for one lock at a time, so each node has
     one edge out at most, and following it from every node finds every cycle once."""
-    waits: Dict[int, Lock] = {key: lock for key, (lock, _) in result.waits.items()}
+    waits: dict[int, Lock] = {key: lock for key, (lock, _) in result.waits.items()}
     done: set = set()
     cycles = []
     for start in reports:
-        path: List[ThreadReport] = []
-        seen: Dict[int, int] = {}
-        node: Optional[ThreadReport] = start
+        path: list[ThreadReport] = []
+        seen: dict[int, int] = {}
+        node: ThreadReport | None = start
         while node is not None and id(node) not in done and id(node) not in seen:
             seen[id(node)] = len(path)
             path.append(node)
@@ -193,7 +204,7 @@ def _cycles(result: LockReport, reports: Sequence[ThreadReport]) -> List[List[Di
 
 
 def _cycle_entry(member: ThreadReport, result: LockReport,
-                 cycle: Sequence[ThreadReport]) -> Dict[str, Any]:
+                 cycle: Sequence[ThreadReport]) -> dict[str, Any]:
     lock, where = result.waits[id(member)]
     held = [result.waits[id(r)][0] for r in cycle if result.waits[id(r)][0].owner is member]
     holds = held[0] if held else None
@@ -206,7 +217,7 @@ def _cycle_entry(member: ThreadReport, result: LockReport,
     }
 
 
-def lock_doc(lock: Lock) -> Dict[str, Any]:
+def lock_doc(lock: Lock) -> dict[str, Any]:
     """A lock as verdicts, cycles and the JSON document name it."""
     return {"kind": lock.kind, "type": lock.type,
             "address": "0x%x" % lock.address if lock.address is not None else None,

@@ -5,7 +5,7 @@ of them classifies or collects locks on its own.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from ..model import Analysis, ThreadSnapshot
 from ..signatures import DEFAULT_TABLE, SignatureTable
@@ -13,8 +13,8 @@ from . import locks
 from .classify import classify
 
 
-def analyze(snapshots: Sequence[ThreadSnapshot], table: Optional[SignatureTable] = None,
-            pid: Optional[int] = None, held: Optional[locks.Held] = None,
+def analyze(snapshots: Sequence[ThreadSnapshot], table: SignatureTable | None = None,
+            pid: int | None = None, held: locks.Held | None = None,
             source: str = "live") -> Analysis:
     """Roles, states and locks of one process's threads, in the order given.
 

@@ -4,11 +4,25 @@ Names are compared in their canonical form (vocab.canonical), so `__GI___poll` i
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 from ..model import Frame, ThreadFacts
-from ..vocab import (CRASH_FRAMES, SYSCALLS_X86_64, BQL_LOCKERS, GUEST_RUN, IO, KVM_RUN_CALLERS, LIBC_WAIT, LOCK_WAIT,
-                     TCG_EXEC, THREAD_START, WAIT, WAIT_WRAPPERS, canonical, is_plumbing)
+from ..vocab import (
+    BQL_LOCKERS,
+    CRASH_FRAMES,
+    GUEST_RUN,
+    IO,
+    KVM_RUN_CALLERS,
+    LIBC_WAIT,
+    LOCK_WAIT,
+    SYSCALLS_X86_64,
+    TCG_EXEC,
+    THREAD_START,
+    WAIT,
+    WAIT_WRAPPERS,
+    canonical,
+    is_plumbing,
+)
 
 # Window of innermost frames that decides the state.
 WINDOW = 8
@@ -60,7 +74,7 @@ def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:
 
 
 def decide_state(frames: Sequence[Frame], role: str = "unknown",
-                 facts: Optional[ThreadFacts] = None) -> Tuple[str, str]:
+                 facts: ThreadFacts | None = None) -> tuple[str, str]:
     """(state, activity) from the innermost frames and what the reader found in registers;
     activity is a few words for people."""
     if facts is not None and facts.signal:
@@ -81,8 +95,8 @@ def decide_state(frames: Sequence[Frame], role: str = "unknown",
     return state, activity
 
 
-def _from_frames(frames: Sequence[Frame], role: str) -> Tuple[str, str]:
-    names: List[str] = [canonical(f.function) for f in frames[:WINDOW]]
+def _from_frames(frames: Sequence[Frame], role: str) -> tuple[str, str]:
+    names: list[str] = [canonical(f.function) for f in frames[:WINDOW]]
     # A vCPU inside the guest.
     if names[0] == "ioctl" and any(n in KVM_RUN_CALLERS for n in names[1:4]):
         return "guest", "in KVM_RUN"

@@ -7,11 +7,20 @@ so owners come from memory alone: no function of the inferior is ever called.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Sequence
 
 from ..model import Frame, ThreadFacts, ThreadSnapshot
-from ..vocab import (EVENT_TYPES, EVENT_WAIT, LOCK_SYMBOLS, LOCKS_BY_FRAME, MUTEX_WAIT,
-                     RWLOCK_WAIT, WAIT_ARGUMENTS, canonical, is_plumbing)
+from ..vocab import (
+    EVENT_TYPES,
+    EVENT_WAIT,
+    LOCK_SYMBOLS,
+    LOCKS_BY_FRAME,
+    MUTEX_WAIT,
+    RWLOCK_WAIT,
+    WAIT_ARGUMENTS,
+    canonical,
+    is_plumbing,
+)
 
 # glibc's struct __pthread_mutex_s (all Linux architectures start it alike):
 #   int __lock; unsigned __count; int __owner; unsigned __nusers; int __kind
@@ -33,10 +42,10 @@ class WaitSite:
     kind: str                 # "mutex", "rwlock" or "event"
     type: str                 # "mutex", "rwlock", "QemuEvent", "condition variable", ...
     frame_index: int          # the innermost frame of the wait (for "waits at")
-    address: Optional[int]    # None where neither registers nor debug info give it
+    address: int | None    # None where neither registers nor debug info give it
 
 
-def wait_frames(frames: Sequence[Frame]) -> List[str]:
+def wait_frames(frames: Sequence[Frame]) -> list[str]:
     """Canonical names of the innermost frames up to the program's own first frame."""
     names = []
     for frame in frames[:MAX_WAIT_FRAMES]:
@@ -47,7 +56,7 @@ def wait_frames(frames: Sequence[Frame]) -> List[str]:
     return names
 
 
-def wait_site(frames: Sequence[Frame], facts: ThreadFacts) -> Optional[WaitSite]:
+def wait_site(frames: Sequence[Frame], facts: ThreadFacts) -> WaitSite | None:
     """The lock or event a thread waits on, from its frames and what its reader found."""
     names = wait_frames(frames)
     for index, name in enumerate(names):
@@ -63,14 +72,14 @@ def wait_site(frames: Sequence[Frame], facts: ThreadFacts) -> Optional[WaitSite]
     return None
 
 
-def _address(facts: ThreadFacts, functions: frozenset) -> Optional[int]:
+def _address(facts: ThreadFacts, functions: frozenset) -> int | None:
     for name in WAIT_ARGUMENTS:  # outer objects first
         if name in functions and name in facts.wait_args:
             return facts.wait_args[name]
     return facts.futex
 
 
-def lock_name(site: WaitSite, frames: Sequence[Frame], symbol: Optional[str]) -> Optional[str]:
+def lock_name(site: WaitSite, frames: Sequence[Frame], symbol: str | None) -> str | None:
     """What people call the lock: the BQL, an AioContext lock, or the variable's name."""
     if symbol in LOCK_SYMBOLS:
         return LOCK_SYMBOLS[symbol]
@@ -85,7 +94,7 @@ def lock_name(site: WaitSite, frames: Sequence[Frame], symbol: Optional[str]) ->
     return symbol or None
 
 
-def frame_text(frame: Optional[Frame]) -> Optional[str]:
+def frame_text(frame: Frame | None) -> str | None:
     """`function (file:line)`, or the function alone without debug info."""
     if frame is None:
         return None
@@ -93,7 +102,7 @@ def frame_text(frame: Optional[Frame]) -> Optional[str]:
     return "%s (%s)" % (frame.name, where) if where and frame.file else frame.name
 
 
-def waits_at(frames: Sequence[Frame], site: WaitSite) -> Optional[str]:
+def waits_at(frames: Sequence[Frame], site: WaitSite) -> str | None:
     """The program's own frame that asked for the lock: the first past the wait's plumbing."""
     for frame in frames[site.frame_index:]:
         if canonical(frame.function) not in WAIT_PLUMBING and not is_plumbing(frame.function):
@@ -101,7 +110,7 @@ def waits_at(frames: Sequence[Frame], site: WaitSite) -> Optional[str]:
     return None
 
 
-def symbol_of(snap: ThreadSnapshot, site: WaitSite) -> Optional[str]:
+def symbol_of(snap: ThreadSnapshot, site: WaitSite) -> str | None:
     """The symbol of the object waited on: read live, or as a saved backtrace printed it."""
     facts = snap.facts
     if facts.wait_symbol:
@@ -109,7 +118,7 @@ def symbol_of(snap: ThreadSnapshot, site: WaitSite) -> Optional[str]:
     return facts.arg_symbols.get(site.address) if site.address is not None else None
 
 
-def owner_of(site: WaitSite, words: Optional[Sequence[int]]) -> Optional[int]:
+def owner_of(site: WaitSite, words: Sequence[int] | None) -> int | None:
     """The owner LWP glibc keeps in a mutex (or an rwlock's writer), if any."""
     if site.kind == "event" or not words or len(words) < LOCK_WORDS:
         return None
@@ -117,10 +126,10 @@ def owner_of(site: WaitSite, words: Optional[Sequence[int]]) -> Optional[int]:
     return owner if owner > 0 else None
 
 
-def owner_addresses(snapshots: Sequence[ThreadSnapshot]) -> Dict[int, List[int]]:
+def owner_addresses(snapshots: Sequence[ThreadSnapshot]) -> dict[int, list[int]]:
     """Owner LWP -> addresses of the locks others wait for: where a reader looks for the
     frames that hold them."""
-    wanted: Dict[int, List[int]] = {}
+    wanted: dict[int, list[int]] = {}
     for snap in snapshots:
         site = wait_site(snap.frames, snap.facts)
         owner = owner_of(site, snap.facts.lock_words) if site is not None else None

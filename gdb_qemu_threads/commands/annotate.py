@@ -6,16 +6,14 @@ back the name it had.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
-
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..inferior.process import os_thread_name
 from ..model import ThreadReport
 from . import session
 
 # (inferior, lwp) -> the name we gave the thread
-_given: Dict[Tuple[int, int], str] = {}
+_given: dict[tuple[int, int], str] = {}
 
 
 def short_name(report: ThreadReport) -> str:
@@ -24,12 +22,12 @@ def short_name(report: ThreadReport) -> str:
     return (v.detail or v.role) + ("?" if v.confidence == "low" and v.role != "unknown" else "")
 
 
-def annotate(reports: List[ThreadReport]) -> None:
+def annotate(reports: list[ThreadReport]) -> None:
     inferior = gdb.selected_inferior()
     by_num = {t.num: t for t in inferior.threads()}
     for report in reports:
-        thread = by_num.get(report.snapshot.num)
-        lwp = report.snapshot.lwp
+        num, lwp = report.snapshot.num, report.snapshot.lwp
+        thread = by_num.get(num) if num is not None else None
         if thread is None or lwp is None:
             continue
         key = (inferior.num, lwp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import traceback
 from typing import Callable, TypeVar
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 T = TypeVar("T")
 
@@ -23,9 +23,9 @@ def guarded(command: str, run: Callable[[], T]) -> T:
     except (gdb.GdbError, KeyboardInterrupt):
         raise
     except gdb.error as err:
-        raise gdb.GdbError("%s: %s" % (command, err))
+        raise gdb.GdbError("%s: %s" % (command, err)) from err
     except Exception as err:
         if debugging():
             traceback.print_exc()
         raise gdb.GdbError("%s: internal error: %s: %s (set qemu-threads debug on for a "
-                           "traceback)" % (command, type(err).__name__, err))
+                           "traceback)" % (command, type(err).__name__, err)) from err

@@ -1,20 +1,17 @@
 """Convenience functions, gdb's own way to script: `eval "thread %d", $_qemu_thread("vcpu", 2)`."""
 from __future__ import annotations
 
-from typing import Optional
-
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..model import ROLES, ThreadReport
 from . import session
-from .settings import settings
 
 
-def _text(value: "gdb.Value") -> str:
+def _text(value: gdb.Value) -> str:
     try:
         return value.string()
     except gdb.error:
-        raise gdb.GdbError("expected a string, got %s" % value)
+        raise gdb.GdbError("expected a string, got %s" % value) from None
 
 
 class QemuThread(gdb.Function):
@@ -31,11 +28,11 @@ gdb's `thread` takes a number or a convenience variable, not a call, so:
     def __init__(self) -> None:
         super().__init__("_qemu_thread")
 
-    def invoke(self, role_value: "gdb.Value", which: Optional["gdb.Value"] = None) -> int:
+    def invoke(self, role_value: gdb.Value, which: gdb.Value | None = None) -> int:
         role = _text(role_value)
         if role not in ROLES:
             raise gdb.GdbError("$_qemu_thread: unknown role %r (one of: %s)" % (role, ", ".join(ROLES)))
-        analysis = session.analyze_selected(named_decides=settings().table().by_name)
+        analysis = session.analyze_selected(named_decides=session.name_decides())
         found = _find([r for r in analysis.reports if r.verdict.role == role], role, which)
         if found is None or found.snapshot.num is None:
             raise gdb.GdbError("$_qemu_thread: no %s%s in this process"
@@ -43,7 +40,7 @@ gdb's `thread` takes a number or a convenience variable, not a call, so:
         return found.snapshot.num
 
 
-def _find(reports: list, role: str, which: Optional["gdb.Value"]) -> Optional[ThreadReport]:
+def _find(reports: list, role: str, which: gdb.Value | None) -> ThreadReport | None:
     if which is None:
         return reports[0] if reports else None
     if role == "iothread" and which.type.strip_typedefs().code != gdb.TYPE_CODE_INT:
@@ -65,9 +62,15 @@ Example: thread apply all -s python if gdb.parse_and_eval('$_qemu_thread_role()'
     def __init__(self) -> None:
         super().__init__("_qemu_thread_role")
 
-    def invoke(self, num: Optional["gdb.Value"] = None) -> str:
-        wanted = int(num) if num is not None else gdb.selected_thread().num
-        analysis = session.analyze_selected(named_decides=settings().table().by_name)
+    def invoke(self, num: gdb.Value | None = None) -> str:
+        if num is not None:
+            wanted = int(num)
+        else:
+            selected = gdb.selected_thread()
+            if selected is None:
+                raise gdb.GdbError("$_qemu_thread_role: no thread selected")
+            wanted = selected.num
+        analysis = session.analyze_selected(named_decides=session.name_decides())
         for report in analysis.reports:
             if report.snapshot.num == wanted:
                 return report.verdict.role

@@ -1,9 +1,9 @@
 """The selected inferior -> an Analysis, with the user's settings: what every command runs."""
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..analyze.pipeline import analyze
 from ..inferior import recorder
@@ -12,11 +12,17 @@ from ..model import Analysis
 from .settings import settings
 
 # OS names of threads that --annotate renamed in gdb, by (inferior, lwp).
-os_names: Dict[Tuple[int, int], Optional[str]] = {}
+os_names: dict[tuple[int, int], str | None] = {}
+
+
+def name_decides() -> Callable[[str | None], bool]:
+    """Whether a thread name alone decides a role, by the signatures in use."""
+    table = settings().table()
+    return lambda name: table.by_name(name) is not None
 
 
 def analyze_selected(want_lines: bool = False,
-                     named_decides: Optional[Callable[[Optional[str]], bool]] = None) -> Analysis:
+                     named_decides: Callable[[str | None], bool] | None = None) -> Analysis:
     """Read every thread of the selected inferior and analyse them.
 
     named_decides(name) says a name alone decides a role, so such threads are unwound only
@@ -29,6 +35,6 @@ def analyze_selected(want_lines: bool = False,
                                reuse_stacks=bool(config.reuse_stacks.value),
                                origin_of=recorder.origin_of)
     except NoProcess as err:
-        raise gdb.GdbError("qemu-threads: %s" % err)
+        raise gdb.GdbError("qemu-threads: %s" % err) from None
     return analyze(reading.snapshots, table, pid=reading.pid, held=reading.held,
                    source=reading.source)

@@ -1,16 +1,16 @@
 """`qemu-threads`: the gdb command. Thin: parse, run the one pipeline, print."""
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
-from typing import List, Optional
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..analyze.groups import missing_threads, view
-from ..threadlist import thread_range
 from ..options import UsageError, bad_thread_words, complete, flat, make_parser
 from ..render.output import render
+from ..threadlist import thread_range
 from . import annotate, session
 from .errors import guarded
 from .settings import settings
@@ -27,7 +27,7 @@ Settings: `show qemu-threads` lists them; `help set qemu-threads` explains them.
 Under gdb, let QEMU's vCPU kicks through with `handle SIGUSR1 nostop noprint pass`."""
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = make_parser("qemu-threads")
     parser.add_argument("--annotate", action="store_true",
                         help="also name each thread in gdb's own `info threads` after its role "
@@ -54,7 +54,7 @@ class QemuThreadsCommand(gdb.Command):
             if err.help_text:
                 gdb.write(err.help_text)
                 return
-            raise gdb.GdbError(str(err))
+            raise gdb.GdbError(str(err)) from None
         bad = bad_thread_words(opts.threads)
         if bad:
             raise gdb.GdbError("qemu-threads: %s is not a thread number or lwp:N" % bad[0])
@@ -64,7 +64,7 @@ class QemuThreadsCommand(gdb.Command):
         config = settings()
         whole = opts.bt or opts.group  # those need whole stacks
         analysis = session.analyze_selected(want_lines=opts.bt,
-                                            named_decides=None if whole else config.table().by_name)
+                                            named_decides=None if whole else session.name_decides())
         if opts.annotate:
             annotate.annotate(analysis.reports)
         missing = missing_threads(analysis, opts.threads)
@@ -74,11 +74,11 @@ class QemuThreadsCommand(gdb.Command):
         shown = view(analysis, flat(opts.role), flat(opts.state), opts.threads)
         gdb.write(render(shown, opts, config.colour_on(opts.color, from_tty), _width(from_tty)) + "\n")
 
-    def complete(self, text: str, word: str) -> List[str]:
+    def complete(self, text: str, word: str) -> list[str]:
         return complete(self.parser, text, word)
 
 
-def _width(from_tty: bool) -> Optional[int]:
+def _width(from_tty: bool) -> int | None:
     """gdb's `width`; where gdb says unlimited, the terminal's when typed at one, else none."""
     value = gdb.parameter("width")
     if value:

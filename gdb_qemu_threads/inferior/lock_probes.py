@@ -4,9 +4,9 @@ memory, never calls a function of the inferior."""
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Literal
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..analyze.states import is_context_frame
 from ..analyze.waits import LOCK_WORDS, MAX_WAIT_FRAMES, WAIT_PLUMBING, wait_site
@@ -17,21 +17,22 @@ from ..vocab import WAIT_ARGUMENTS, canonical
 # return value once interrupted) and the futex address in rdi.
 SYS_FUTEX_X86_64 = 202
 _FORMATTED = re.compile(r"<([^<>]+)>")
+ByteOrder = Literal["little", "big"]
 
 
 class LockProbes:
     """Reads the lock facts of one inferior's threads; remembers symbols and byte order."""
 
-    def __init__(self, inferior: "gdb.Inferior", arg_registers: Optional[Tuple[str, str]],
+    def __init__(self, inferior: gdb.Inferior, arg_registers: tuple[str, str] | None,
                  max_frames: int) -> None:
         self.inferior = inferior
         self.arg_registers = arg_registers
         self.max_frames = max_frames
-        self.symbols: Dict[int, Optional[str]] = {}
-        self._byteorder: Optional[str] = None
+        self.symbols: dict[int, str | None] = {}
+        self._byteorder: ByteOrder | None = None
         self.probed = False  # the last wait_facts read debug info (per-thread facts)
 
-    def wait_facts(self, gframe: "gdb.Frame", frame: Frame, snap: ThreadSnapshot, level: int) -> bool:
+    def wait_facts(self, gframe: gdb.Frame, frame: Frame, snap: ThreadSnapshot, level: int) -> bool:
         """Registers and debug-info arguments of the frames a thread waits in (locks.py reads
         them); False once past them, at the program's own first frame."""
         name = canonical(frame.function)
@@ -53,8 +54,10 @@ class LockProbes:
         if probe:
             try:
                 value = gframe.read_var(probe)
-                address = int(value.address) if value.type.strip_typedefs().code == gdb.TYPE_CODE_STRUCT \
-                    else int(value)
+                if value.type.strip_typedefs().code == gdb.TYPE_CODE_STRUCT:
+                    address = int(value.address) if value.address is not None else 0
+                else:
+                    address = int(value)
                 if address:
                     snap.facts.wait_args[name] = address
                     self.probed = True  # per-thread debug-info facts: not a stack to replay
@@ -79,18 +82,18 @@ class LockProbes:
         snap.facts.lock_words = tuple(int.from_bytes(raw[i:i + 4], self.byteorder(), signed=True)
                                          for i in range(0, len(raw), 4))
 
-    def byteorder(self) -> str:
+    def byteorder(self) -> ByteOrder:
         if self._byteorder is None:
             text = gdb.execute("show endian", to_string=True)
             self._byteorder = "big" if "big endian" in text else "little"
         return self._byteorder
 
-    def holding_frames(self, thread: "gdb.InferiorThread", addresses: List[int]) -> Dict[int, str]:
+    def holding_frames(self, thread: gdb.InferiorThread, addresses: list[int]) -> dict[int, str]:
         """With debug info, the innermost frame of a lock's owner whose arguments or locals
         point at the lock (or are it): where the owner took it, or its caller."""
         thread.switch()
-        found: Dict[int, str] = {}
-        frame = gdb.newest_frame()
+        found: dict[int, str] = {}
+        frame: gdb.Frame | None = gdb.newest_frame()
         depth = 0
         try:
             while frame is not None and depth < self.max_frames and len(found) < len(addresses):
@@ -103,7 +106,7 @@ class LockProbes:
             pass
         return found
 
-    def symbol(self, address: int) -> Optional[str]:
+    def symbol(self, address: int) -> str | None:
         """The data symbol at an address ("qemu_global_mutex", "c+40"), from any symbol table."""
         if address not in self.symbols:
             name = None
@@ -116,10 +119,10 @@ class LockProbes:
         return self.symbols[address]
 
 
-def _frame_references(frame: "gdb.Frame", addresses: List[int]) -> List[int]:
+def _frame_references(frame: gdb.Frame, addresses: list[int]) -> list[int]:
     """The addresses among `addresses` that the frame's arguments or locals point at or are."""
     try:
-        block = frame.block()
+        block: gdb.Block | None = frame.block()
     except RuntimeError:
         return []  # no debug info for this frame
     hits = []
@@ -146,7 +149,7 @@ def _frame_references(frame: "gdb.Frame", addresses: List[int]) -> List[int]:
     return hits
 
 
-def _frame_label(frame: "gdb.Frame") -> str:
+def _frame_label(frame: gdb.Frame) -> str:
     name = frame.name() or "??"
     sal = frame.find_sal()
     if sal.symtab is not None and sal.line:

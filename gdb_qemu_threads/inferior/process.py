@@ -2,31 +2,30 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Tuple
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 # Registers holding a function's first two arguments at its entry, by architecture.
 _ARG_REGISTERS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
 
 
-def arch_key(name: str) -> Optional[str]:
+def arch_key(name: str) -> str | None:
     """"x86-64" or "aarch64" for an architecture name gdb gives ("i386:x86-64"), else None."""
     return next((key for key in _ARG_REGISTERS if key in name), None)
 
 
-def arg_registers() -> Optional[Tuple[str, str]]:
+def arg_registers() -> tuple[str, str] | None:
     key = arch_key(gdb.selected_inferior().architecture().name())
     return _ARG_REGISTERS[key] if key else None
 
 
-def target_kind(inferior: "gdb.Inferior") -> Optional[str]:
+def target_kind(inferior: gdb.Inferior) -> str | None:
     """gdb's connection type: "native", "core", "remote", "extended-remote", or None."""
-    connection = getattr(inferior, "connection", None)
-    return getattr(connection, "type", None)
+    connection = inferior.connection
+    return connection.type if connection is not None else None
 
 
-def is_local_live(inferior: "gdb.Inferior") -> bool:
+def is_local_live(inferior: gdb.Inferior) -> bool:
     """A live process of this machine (gdb's native target), whose /proc entries are its own."""
     return target_kind(inferior) == "native" and inferior.pid > 0 \
         and os.path.isdir("/proc/%d" % inferior.pid)
@@ -35,9 +34,9 @@ def is_local_live(inferior: "gdb.Inferior") -> bool:
 class KeepSelection:
     """Restore the selected thread and frame, as the user had them."""
 
-    def __enter__(self) -> "KeepSelection":
+    def __enter__(self) -> KeepSelection:
         self.thread = gdb.selected_thread()
-        self.level: Optional[int] = None
+        self.level: int | None = None
         if self.thread is not None and self.thread.is_valid() and not self.thread.is_running():
             try:
                 self.level = gdb.selected_frame().level()
@@ -59,7 +58,7 @@ class KeepSelection:
             frame.select()
 
 
-def thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
+def thread_name(thread: gdb.InferiorThread) -> str | None:
     """The thread's name as gdb shows it. gdb's Python decodes names as UTF-8 and raises on
     other bytes (a Latin-1 program name, a name a program set), where `info threads` shows
     replacement characters: read the raw name then, and replace what is not UTF-8."""
@@ -82,7 +81,7 @@ def thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
     return quoted[1] if len(quoted) >= 3 else None
 
 
-def os_thread_name(thread: "gdb.InferiorThread") -> Optional[str]:
+def os_thread_name(thread: gdb.InferiorThread) -> str | None:
     """The name the system gives the thread, as opposed to one set with `thread name`: its
     comm for a live local process, none in a core file; elsewhere what gdb says."""
     if target_kind(thread.inferior) == "core":

@@ -16,7 +16,7 @@ whose hash marks them as used (hash >= 2; 0 is empty, 1 a tombstone).
 """
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Iterator
 
 Read = Callable[[int, int], bytes]  # read(address, length) -> bytes, or raises
 
@@ -27,7 +27,7 @@ def _u(raw: bytes, offset: int, size: int) -> int:
     return int.from_bytes(raw[offset:offset + size], "little")
 
 
-def _layouts(header: bytes):
+def _layouts(header: bytes) -> Iterator[tuple[int, int, int, int, int, bool, bool]]:
     """(size, nnodes, keys, hashes, values, big_keys, big_values) for each possible layout."""
     # GLib 2.60 and later
     yield (_u(header, 0, 8), _u(header, 16, 4), _u(header, 32, 8), _u(header, 40, 8),
@@ -37,7 +37,7 @@ def _layouts(header: bytes):
            _u(header, 40, 8), True, True)
 
 
-def hash_table_entries(read: Read, address: int) -> Optional[List[Tuple[int, int]]]:
+def hash_table_entries(read: Read, address: int) -> list[tuple[int, int]] | None:
     """(key, value) of every entry of the GHashTable at `address`, or None if it does not
     look like one in any known layout (x86-64 and other 64-bit little-endian hosts)."""
     try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..analyze.states import is_context_frame
 from ..analyze.waits import owner_addresses
@@ -20,8 +20,9 @@ from ..model import Frame, ThreadSnapshot
 from ..vocab import CPU_INDEX_ARGUMENTS, IOTHREAD_ENTRY, THREAD_START, WAIT_ARGUMENTS, canonical
 from . import qom, stacks
 from .lock_probes import LockProbes
-from .signals import may_have_crashed as _may_have_crashed, signal_facts
 from .process import KeepSelection, arg_registers, is_local_live, target_kind, thread_name
+from .signals import may_have_crashed as _may_have_crashed
+from .signals import signal_facts
 
 KVM_RUN = 0xAE80
 _KVM_VCPU_FD = re.compile(r"^anon_inode:kvm-vcpu:(\d+)$")
@@ -34,9 +35,9 @@ class NoProcess(Exception):
 class ThreadReader:
     """Walks each thread once into a snapshot; keeps what threads share (libraries, stacks)."""
 
-    def __init__(self, inferior: "gdb.Inferior", max_frames: int, want_lines: bool,
-                 os_names: Dict[Tuple[int, int], str],
-                 named_decides: Optional[Callable[[Optional[str]], bool]],
+    def __init__(self, inferior: gdb.Inferior, max_frames: int, want_lines: bool,
+                 os_names: dict[tuple[int, int], str | None],
+                 named_decides: Callable[[str | None], bool] | None,
                  reuse_stacks: bool = True) -> None:
         self.inferior = inferior
         self.max_frames = max_frames
@@ -44,8 +45,8 @@ class ThreadReader:
         self.want_lines = want_lines
         self.os_names = os_names
         self.local = is_local_live(inferior)
-        self.libraries: Dict[int, Optional[str]] = {}
-        self.cpu_type = None
+        self.libraries: dict[int, str | None] = {}
+        self.cpu_type: gdb.Type | None = None
         self.cpu_type_looked_up = False
         self.arg_registers = arg_registers()
         self.locks = LockProbes(inferior, self.arg_registers, max_frames)
@@ -53,22 +54,23 @@ class ThreadReader:
         self.stacks = stacks.StackCache() if reuse_stacks and self.arg_registers and \
             self.arg_registers[0] == "rdi" else None
         selected = gdb.selected_thread()
-        self.selected = selected.num if selected is not None else None  # gdb selects the thread that stopped it
+        # gdb selects the thread whose event stopped the program (a core: the one that dumped)
+        self.selected = selected.num if selected is not None else None
 
-    def library(self, pc: int) -> Optional[str]:
+    def library(self, pc: int) -> str | None:
         # solib_name walks the list of shared objects; pcs repeat a lot across threads.
         if pc not in self.libraries:
             self.libraries[pc] = gdb.solib_name(pc)
         return self.libraries[pc]
 
-    def thread_name(self, thread: "gdb.InferiorThread", lwp: int) -> Optional[str]:
+    def thread_name(self, thread: gdb.InferiorThread, lwp: int) -> str | None:
         # A name `qemu-threads --annotate` gave the thread hides the OS name in thread.name.
         key = (self.inferior.num, lwp)
         if key in self.os_names:
             return self.os_names[key]
         return thread_name(thread)
 
-    def snapshot(self, thread: "gdb.InferiorThread") -> ThreadSnapshot:
+    def snapshot(self, thread: gdb.InferiorThread) -> ThreadSnapshot:
         pid, lwp, tid = thread.ptid
         lwp = lwp or tid or pid
         snap = ThreadSnapshot(num=thread.num, lwp=lwp, name=self.thread_name(thread, lwp))
@@ -94,9 +96,9 @@ class ThreadReader:
                 return
         except gdb.error:
             newest = None
-        frames: List[Frame] = []
-        sps: List[int] = []
-        types: List[int] = []
+        frames: list[Frame] = []
+        sps: list[int] = []
+        types: list[int] = []
         waiting = True  # still in the C library's or QEMU's wait plumbing
         self.probed = False
         frame = None
@@ -129,8 +131,10 @@ class ThreadReader:
         snap.frames = frames
         self.locks.lock_facts(snap)
 
-    def reuse(self, newest: "gdb.Frame", snap: ThreadSnapshot, shallow: bool) -> bool:
+    def reuse(self, newest: gdb.Frame, snap: ThreadSnapshot, shallow: bool) -> bool:
         """The frames of a stack another thread showed, if this thread has it too."""
+        if self.stacks is None:
+            return False
         stack = self.stacks.find((newest.pc(), shallow), newest, self.inferior)
         if stack is None:
             return False
@@ -143,7 +147,7 @@ class ThreadReader:
         snap.complete, snap.unreadable = stack.extra
         return True
 
-    def level0_facts(self, newest: "gdb.Frame", snap: ThreadSnapshot) -> None:
+    def level0_facts(self, newest: gdb.Frame, snap: ThreadSnapshot) -> None:
         """What a replayed stack still needs from the thread itself: frame 0's registers."""
         top = snap.frames[0]
         if top.function and canonical(top.function) == "ioctl":
@@ -151,7 +155,7 @@ class ThreadReader:
         self.locks.wait_facts(newest, top, snap, 0)
 
     @staticmethod
-    def note_stop(snap: ThreadSnapshot, last: "gdb.Frame") -> None:
+    def note_stop(snap: ThreadSnapshot, last: gdb.Frame) -> None:
         """Say why unwinding stopped, where it was not at the outermost frame."""
         try:
             reason = last.unwind_stop_reason()
@@ -160,7 +164,7 @@ class ThreadReader:
         if reason not in (gdb.FRAME_UNWIND_NO_REASON, gdb.FRAME_UNWIND_OUTERMOST):
             snap.unreadable = "Backtrace stopped: %s" % gdb.frame_stop_reason_string(reason)
 
-    def frame(self, frame: "gdb.Frame", snap: ThreadSnapshot, level: int) -> Frame:
+    def frame(self, frame: gdb.Frame, snap: ThreadSnapshot, level: int) -> Frame:
         # Each gdb.Frame method re-finds the frame from the newest one, so ask only what
         # is needed: the name always; pc and library where the name is missing (they decide
         # ?? frames) or where a backtrace is shown.
@@ -183,7 +187,7 @@ class ThreadReader:
             self.iothread_id_from_qom(frame, snap)
         return Frame(function=name, library=library, pc=pc, file=file, line=line, inlined=inlined)
 
-    def kvm_vcpu_from_fd(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
+    def kvm_vcpu_from_fd(self, frame: gdb.Frame, snap: ThreadSnapshot) -> None:
         """A thread inside ioctl(fd, KVM_RUN): /proc names the fd `kvm-vcpu:N`."""
         if not self.local or self.arg_registers is None:
             return
@@ -201,7 +205,7 @@ class ThreadReader:
             snap.facts.accel = "kvm"
             snap.facts.vcpu_source = "its KVM vCPU file descriptor"
 
-    def cpu_index_from_debug_info(self, frame: "gdb.Frame", function: str, snap: ThreadSnapshot) -> None:
+    def cpu_index_from_debug_info(self, frame: gdb.Frame, function: str, snap: ThreadSnapshot) -> None:
         """With debug info, the CPUState argument of a vCPU function gives cpu_index."""
         try:
             value = frame.read_var(CPU_INDEX_ARGUMENTS[function])
@@ -219,7 +223,7 @@ class ThreadReader:
         except (gdb.error, ValueError, RuntimeError):
             return  # no debug info for this frame, or no such argument
 
-    def iothread_id_from_qom(self, frame: "gdb.Frame", snap: ThreadSnapshot) -> None:
+    def iothread_id_from_qom(self, frame: gdb.Frame, snap: ThreadSnapshot) -> None:
         """With debug info, iothread_run's IOThread: its id is its name in its QOM parent."""
         try:
             obj_type = gdb.lookup_type("Object").pointer()
@@ -244,7 +248,7 @@ class ThreadReader:
             except (gdb.error, ValueError, RuntimeError, UnicodeDecodeError):
                 continue
 
-    def cpu_state_type(self):
+    def cpu_state_type(self) -> gdb.Type | None:
         if not self.cpu_type_looked_up:
             self.cpu_type_looked_up = True
             try:
@@ -258,9 +262,9 @@ class ThreadReader:
 class Reading:
     """What one read of the selected inferior gave."""
 
-    snapshots: List[ThreadSnapshot]
+    snapshots: list[ThreadSnapshot]
     pid: int                                   # 0 where there is no process id
-    held: Dict[int, Dict[int, str]]            # owner LWP -> {lock address: frame holding it}
+    held: dict[int, dict[int, str]]            # owner LWP -> {lock address: frame holding it}
     source: str                                # "live" or "core"
 
 
@@ -268,10 +272,10 @@ Origin = Tuple[List[Frame], Optional[int]]     # a recorded creation: frames, cr
 
 
 def read_process(max_frames: int = 64, want_lines: bool = False,
-                 os_names: Optional[Dict[Tuple[int, int], str]] = None,
-                 named_decides: Optional[Callable[[Optional[str]], bool]] = None,
+                 os_names: dict[tuple[int, int], str | None] | None = None,
+                 named_decides: Callable[[str | None], bool] | None = None,
                  reuse_stacks: bool = True,
-                 origin_of: Optional[Callable[[int, int], Optional[Origin]]] = None) -> Reading:
+                 origin_of: Callable[[int, int], Origin | None] | None = None) -> Reading:
     """Every thread of the selected inferior, by gdb number, with what else was read.
 
     named_decides(name) says that a thread's name alone decides its role: such threads are
@@ -286,7 +290,7 @@ def read_process(max_frames: int = 64, want_lines: bool = False,
                           reuse_stacks)
     current = gdb.selected_thread()
     snapshots = []
-    held: Dict[int, Dict[int, str]] = {}
+    held: dict[int, dict[int, str]] = {}
     with KeepSelection():
         for thread in threads:
             snap = reader.snapshot(thread)

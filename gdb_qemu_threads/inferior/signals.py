@@ -1,9 +1,10 @@
 """The fatal signal a thread received, from gdb's `$_siginfo` (live: ptrace; core: its note)."""
 from __future__ import annotations
 
+import contextlib
 import signal
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..model import ThreadSnapshot
 from ..vocab import CRASH_FRAMES, canonical
@@ -31,7 +32,5 @@ def signal_facts(snap: ThreadSnapshot) -> None:
         return
     snap.facts.signal = signal.Signals(number).name
     if number in WITH_ADDRESS:
-        try:
+        with contextlib.suppress(gdb.error, RuntimeError, ValueError):
             snap.facts.fault_address = int(info["_sifields"]["_sigfault"]["si_addr"])
-        except (gdb.error, RuntimeError, ValueError):
-            pass

@@ -11,9 +11,9 @@ Inlined and tail-call frames have no return address of their own and are carried
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Hashable, List, Optional
+from typing import Any, Hashable
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..model import Frame
 
@@ -27,7 +27,7 @@ class Stack:
 
     __slots__ = ("frames", "offsets", "span", "extra")
 
-    def __init__(self, frames: List[Frame], offsets: List[Optional[int]], span: int, extra: Any) -> None:
+    def __init__(self, frames: list[Frame], offsets: list[int | None], span: int, extra: Any) -> None:
         self.frames = frames    # Frame objects (pc set), innermost first
         self.offsets = offsets  # per frame after the first: its return address's offset from
                                 # frame 0's sp, or None (inlined or tail-call: no slot)
@@ -37,13 +37,13 @@ class Stack:
 
 class StackCache:
     def __init__(self) -> None:
-        self.stacks: Dict[Hashable, List[Stack]] = {}
+        self.stacks: dict[Hashable, list[Stack]] = {}
         self.reused = 0
 
     def clear(self) -> None:
         self.stacks.clear()
 
-    def learn(self, key: Hashable, frames: List[Frame], sps: List[int], types: List[int],
+    def learn(self, key: Hashable, frames: list[Frame], sps: list[int], types: list[int],
               extra: Any = None) -> None:
         """Keep a stack gdb unwound: its frames, each frame's sp and gdb frame type."""
         if not frames or any(f.pc is None for f in frames):
@@ -51,7 +51,7 @@ class StackCache:
         known = self.stacks.setdefault(key, [])
         if len(known) >= MAX_SHAPES or any(k.frames == frames for k in known):
             return
-        offsets: List[Optional[int]] = []
+        offsets: list[int | None] = []
         for level in range(1, len(frames)):
             if types[level - 1] == gdb.INLINE_FRAME or types[level] == gdb.TAILCALL_FRAME:
                 # an inlined frame shares pc and sp with the frame it is inlined into; a
@@ -67,7 +67,7 @@ class StackCache:
         slots = [o for o in offsets if o is not None]
         known.append(Stack(frames, offsets, (max(slots) + 8) if slots else 0, extra))
 
-    def find(self, key: Hashable, newest: "gdb.Frame", inferior: "gdb.Inferior") -> Optional[Stack]:
+    def find(self, key: Hashable, newest: gdb.Frame, inferior: gdb.Inferior) -> Stack | None:
         """The known stack that the thread of `newest` has too, or None."""
         candidates = self.stacks.get(key)
         if not candidates:
@@ -80,7 +80,7 @@ class StackCache:
         return None
 
     @staticmethod
-    def _matches(stack: Stack, sp: int, inferior: "gdb.Inferior") -> bool:
+    def _matches(stack: Stack, sp: int, inferior: gdb.Inferior) -> bool:
         if not stack.span:
             return True
         try:

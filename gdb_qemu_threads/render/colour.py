@@ -1,8 +1,6 @@
 """Colours of the terminal table, through pygments' console styles."""
 from __future__ import annotations
 
-from typing import Optional
-
 ROLE_COLOURS = {
     "main-loop": "*cyan*", "vcpu": "*green*", "iothread": "blue", "worker": "yellow",
     "call-rcu": "magenta", "kernel-worker": "gray", "library": "gray",
@@ -13,7 +11,7 @@ STATE_COLOURS = {"lock": "*yellow*", "guest": "green", "io": "yellow", "running"
                  "blocked": "*red*", "crashed": "*red*"}
 
 
-def colour(text: str, spec: Optional[str], enabled: bool) -> str:
+def colour(text: str, spec: str | None, enabled: bool) -> str:
     if not enabled or not spec or not text:
         return text
     from pygments.console import ansiformat

@@ -1,7 +1,7 @@
 """Fit a plain table into a terminal width: drop optional columns, then shorten long cells."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 GAP = 2          # tabulate's "plain" format puts two spaces between columns
 MIN_PADDING = 2  # ... and makes a column at least its header plus two wide
@@ -17,7 +17,7 @@ def table_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     return sum(widths) + GAP * (len(widths) - 1)
 
 
-def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[int]:
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
     return [max([len(headers[i])] + [len(row[i]) for row in rows]) for i in range(len(headers))]
 
 
@@ -25,13 +25,13 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + ELLIPSIS
 
 
-def fit(headers: List[str], rows: List[List[str]], width: Optional[int], optional: Sequence[str],
-        shrinkable: Sequence[str]) -> Tuple[List[str], List[List[str]], List[str]]:
+def fit(headers: list[str], rows: list[list[str]], width: int | None, optional: Sequence[str],
+        shrinkable: Sequence[str]) -> tuple[list[str], list[list[str]], list[str]]:
     """(headers, rows, dropped column names) no wider than `width` (None: unlimited).
 
     Columns named in `optional` go first, in that order, then the widest of `shrinkable`
     are cut with an ellipsis, down to MIN_CELL; a table that still does not fit is left so."""
-    dropped: List[str] = []
+    dropped: list[str] = []
     if width is None:
         return headers, rows, dropped
     for name in optional:

@@ -1,7 +1,7 @@
 """Analysis -> the JSON document of the contract (DESIGN.md): plain dicts, dumped once."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Sequence
 
 from .. import SCHEMA, __version__
 from ..analyze import locks
@@ -10,10 +10,10 @@ from ..analyze.states import crash_site
 from ..model import LockReport, ThreadReport
 
 
-def thread_doc(report: ThreadReport) -> Dict[str, Any]:
+def thread_doc(report: ThreadReport) -> dict[str, Any]:
     """One thread's entry of the JSON document (DESIGN.md)."""
     s, v = report.snapshot, report.verdict
-    doc: Dict[str, Any] = {
+    doc: dict[str, Any] = {
         "num": s.num, "lwp": s.lwp, "name": s.name, "role": v.role, "accel": v.accel,
         "vcpu": v.vcpu, "iothread": v.iothread, "state": v.state, "detail": v.detail,
         "evidence": v.evidence, "confidence": v.confidence, "frames": s.frame_names(),
@@ -33,7 +33,7 @@ def thread_doc(report: ThreadReport) -> Dict[str, Any]:
 
 
 
-def locks_doc(report: LockReport) -> List[Dict[str, Any]]:
+def locks_doc(report: LockReport) -> list[dict[str, Any]]:
     """The holder -> waiters table."""
     out = []
     for lock in report.locks:
@@ -46,7 +46,7 @@ def locks_doc(report: LockReport) -> List[Dict[str, Any]]:
     return out
 
 
-def document(view: View, reports: Optional[Sequence[ThreadReport]] = None) -> Dict[str, Any]:
+def document(view: View, reports: Sequence[ThreadReport] | None = None) -> dict[str, Any]:
     """The whole document: the chosen threads, their counts, locks and deadlocks."""
     chosen = view.reports if reports is None else reports
     return {"threads": [thread_doc(r) for r in chosen], "summary": summary(chosen),

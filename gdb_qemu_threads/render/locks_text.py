@@ -1,7 +1,7 @@
 """Lock facts -> text: `qemu-threads --locks`."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Sequence
 
 from tabulate import tabulate
 
@@ -40,7 +40,7 @@ def _holder_cell(lock: Lock) -> str:
 
 def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
     """`qemu-threads --locks`: holder -> waiters, deadlock cycles, then event waits."""
-    out: List[str] = []
+    out: list[str] = []
     if lock_report.locks:
         rows = [[_lock_label(lock),
                  "0x%x" % lock.address if lock.address is not None else "?",
@@ -65,8 +65,8 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
                     head, entry["lwp"], entry["role"], _doc_label(holds),
                     " since %s" % entry["held_at"] if entry["held_at"] else
                     " (which of its frames took it is not known)"))
-                out.append("      and waits for %s%s" % (_doc_label(entry["waits_for"]),
-                                                      " in %s" % entry["waits_at"] if entry["waits_at"] else ""))
+                waits_at = " in %s" % entry["waits_at"] if entry["waits_at"] else ""
+                out.append("      and waits for %s%s" % (_doc_label(entry["waits_for"]), waits_at))
     if lock_report.gaps:
         out.append("")
         out.append("%s: %s." % ("Other deadlocks may exist" if lock_report.deadlocks else
@@ -83,10 +83,10 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
     return "\n".join(out)
 
 
-def _event_rows(lock_report: LockReport) -> List[List[str]]:
+def _event_rows(lock_report: LockReport) -> list[list[str]]:
     """One row per kind of wait: threads of one role waiting on one type of object in one
     function (128 halted vCPUs, each on its own halt_cond, are one row)."""
-    groups: Dict[Tuple[str, Optional[str], str], List[Tuple[ThreadReport, Dict[str, Any]]]] = {}
+    groups: dict[tuple[str, str | None, str], list[tuple[ThreadReport, dict[str, Any]]]] = {}
     for report, doc in lock_report.events:
         key = (doc["type"], doc.get("waits_at"), report.verdict.role)
         groups.setdefault(key, []).append((report, doc))
@@ -104,9 +104,9 @@ def _event_rows(lock_report: LockReport) -> List[List[str]]:
     return rows
 
 
-def _doc_label(doc: Optional[Dict[str, Any]]) -> str:
+def _doc_label(doc: dict[str, Any] | None) -> str:
     if not doc:
         return "?"
-    name = doc.get("name") or doc.get("type") or doc.get("kind")
+    name = str(doc.get("name") or doc.get("type") or doc.get("kind") or "?")
     return "%s (%s)" % (name, doc["address"]) if doc.get("address") else name
 

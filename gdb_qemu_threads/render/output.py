@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any, Optional
+from typing import Any
 
 from ..analyze.groups import View
 from .json_doc import document
@@ -11,7 +11,7 @@ from .locks_text import lock_text
 from .text import grouped_table, summary_line, table
 
 
-def render(view: View, opts: Any, colour_on: bool, width: Optional[int] = None) -> str:
+def render(view: View, opts: Any, colour_on: bool, width: int | None = None) -> str:
     """The text for parsed options `opts`: a JSON document, the lock report, or a table no
     wider than `width` (None: unlimited)."""
     if opts.json:

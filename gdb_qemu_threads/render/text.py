@@ -1,19 +1,20 @@
 """Reports -> the terminal tables: one row per thread, or per group of identical stacks."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Sequence
 
 from tabulate import tabulate
 
+from ..analyze.classify import ACCEL_NAMES
 from ..analyze.groups import groups, summary
 from ..model import Frame, ThreadReport
-from ..analyze.classify import ACCEL_NAMES
 from ..threadlist import number_ranges
 from ..vocab import THREAD_CREATION, canonical, is_plumbing
 from .colour import ROLE_COLOURS, STATE_COLOURS, colour
 from .fit import fit
 
-def origin_summary(frames: Optional[Sequence[Frame]]) -> str:
+
+def origin_summary(frames: Sequence[Frame] | None) -> str:
     """"who made it": the first two frames above the thread-creation plumbing."""
     if not frames:
         return ""
@@ -37,7 +38,7 @@ def _role_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(_role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
 
-def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> List[str]:
+def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> list[str]:
     lines = []
     for level, frame in enumerate(frames):
         where = frame.location()
@@ -47,7 +48,7 @@ def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> List[str]:
     return lines
 
 
-def _with_backtraces(table: str, blocks: Sequence[List[str]]) -> str:
+def _with_backtraces(table: str, blocks: Sequence[list[str]]) -> str:
     """Put each row's frames under it; "plain" tables have one header line, then a line a row."""
     lines = table.split("\n")
     out = lines[:1]
@@ -63,7 +64,7 @@ def _name_adds(report: ThreadReport) -> bool:
 
 
 def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: bool = False,
-          width: Optional[int] = None, verbose: bool = False) -> Tuple[str, List[str]]:
+          width: int | None = None, verbose: bool = False) -> tuple[str, list[str]]:
     """One row per thread. With a width, the columns that fit it: evidence and the creator go
     to a second line (-v) or away, the name stays only where it says more, long cells are cut."""
     show_origin = any(r.snapshot.origin is not None for r in reports)
@@ -85,7 +86,7 @@ def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: 
     text = _coloured(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True),
                      reports, headers, colour_on)
     lines = text.split("\n")
-    blocks: List[List[str]] = []
+    blocks: list[list[str]] = []
     for r in reports:
         block = []
         if verbose:
@@ -98,7 +99,7 @@ def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: 
     return _with_backtraces("\n".join(lines), blocks), dropped
 
 
-def _without(headers: List[str], rows: List[List[str]], name: str) -> Tuple[List[str], List[List[str]]]:
+def _without(headers: list[str], rows: list[list[str]], name: str) -> tuple[list[str], list[list[str]]]:
     if name not in headers:
         return headers, rows
     i = headers.index(name)
@@ -170,15 +171,16 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
     rows, blocks = [], []
     for group in groups(reports):
         first = group[0]
-        rows.append(["%dx" % len(group), _thread_list(group), _role_cell(first, colour_on), group_detail(group),
-                     _state_cell(first, colour_on), where_frames(first.snapshot.frames)])
+        rows.append(["%dx" % len(group), _thread_list(group), _role_cell(first, colour_on),
+                     group_detail(group), _state_cell(first, colour_on),
+                     where_frames(first.snapshot.frames)])
         blocks.append(_frame_lines(first.snapshot.frames) or ["      (no frames)"])
     text = tabulate(rows, headers=["count", "threads", "role", "detail", "state", "where"],
                     tablefmt="plain", disable_numparse=True)
     return _with_backtraces(text, blocks) if backtraces else text
 
 
-def summary_line(reports: Sequence[ThreadReport], total: Optional[int] = None,
+def summary_line(reports: Sequence[ThreadReport], total: int | None = None,
                  evidence_shown: bool = True) -> str:
     counts = summary(reports)
     parts = ", ".join("%d %s" % (n, role) for role, n in counts.items())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 
-
 from cbuild import build
 from gdbrun import json_command, run_gdb
 

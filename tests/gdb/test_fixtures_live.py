@@ -109,10 +109,10 @@ class Observation:
         self.run = run_gdb(commands, program=self.binary,
                            args=list(args) + (DEBUG_THREADS if names else []),
                            env={"FIXTURE_TRUTH": str(truth_path)}, timeout=120)
-        lines = [json.loads(l) for l in truth_path.read_text().splitlines()] \
+        lines = [json.loads(ln) for ln in truth_path.read_text().splitlines()] \
             if truth_path.exists() else []
-        self.ready = [l for l in lines if "ready" in l]
-        self.truth = [l for l in lines if "tid" in l]
+        self.ready = [ln for ln in lines if "ready" in ln]
+        self.truth = [ln for ln in lines if "tid" in ln]
         self.selections = [tuple(int(x) for x in line.split()[1:])
                            for line in self.run.stdout.splitlines() if line.startswith("@@selection")]
         self.docs = self.run.json_docs()
@@ -322,7 +322,7 @@ def test_core_file_on_the_command_line(tmp_path):
     truth_path = tmp_path / "truth.jsonl"
     core = make_core(binary, tmp_path / "core", args=("-accel", "kvm"),
                      env={"FIXTURE_TRUTH": str(truth_path)})
-    truth = [json.loads(l) for l in truth_path.read_text().splitlines()]
+    truth = [json.loads(ln) for ln in truth_path.read_text().splitlines()]
     tids = sorted(t["tid"] for t in truth if "tid" in t)
     run = run_gdb(json_command("qemu-threads --json"), program=binary, core=core).check()
     doc = run.json()
@@ -346,14 +346,14 @@ def test_attach_to_running_fixture(tmp_path):
         lines = []
         while time.monotonic() < deadline:
             if truth_path.exists():
-                lines = [json.loads(l) for l in truth_path.read_text().splitlines()]
-                if any("ready" in l for l in lines):
+                lines = [json.loads(ln) for ln in truth_path.read_text().splitlines()]
+                if any("ready" in ln for ln in lines):
                     break
             time.sleep(0.05)
-        assert any(l.get("ready") for l in lines), "fixture not ready: %s" % lines
+        assert any(ln.get("ready") for ln in lines), "fixture not ready: %s" % lines
         run = run_gdb(json_command("qemu-threads --json"), pid=proc.pid, timeout=120).check()
         doc = run.json()
-        truth = {l["tid"]: l for l in lines if "tid" in l}
+        truth = {ln["tid"]: ln for ln in lines if "tid" in ln}
         got = {t["lwp"]: t for t in doc["threads"]}
         assert sorted(got) == sorted(truth)
         for tid, t in truth.items():
@@ -375,12 +375,12 @@ def test_attach_to_running_fixture(tmp_path):
 @pytest.mark.parametrize("command", ["qemu-threads", "qemu-threads --json"])
 def test_no_process_is_one_line_error(command):
     run = run_gdb([command, "qemu-threads"]).check()
-    errors = [l for l in run.output.splitlines() if "qemu-threads" in l.lower() and l.strip()]
+    errors = [ln for ln in run.output.splitlines() if "qemu-threads" in ln.lower() and ln.strip()]
     assert errors, run.output
     assert "Traceback" not in run.output and "Python Exception" not in run.output
     assert JSON_BEGIN not in run.stdout
     # one line per attempt, nothing else
-    noise = [l for l in run.stderr.splitlines() if l.strip()]
+    noise = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert len(noise) == 2, run.stderr
 
 

@@ -23,7 +23,7 @@ def test_iothread_ids(tmp_path, variant, names):
                   env={"FIXTURE_TRUTH": str(truth_path)}, timeout=120).check()
     lines = [json.loads(line) for line in truth_path.read_text().splitlines()]
     assert lines[-1].get("ready"), lines[-1]
-    iothreads = [l for l in lines if l.get("role") == "iothread"]
+    iothreads = [ln for ln in lines if ln.get("role") == "iothread"]
     assert sorted(t["iothread"] for t in iothreads) == ["iot0", "iothread-disk-0"]
     docs = run.json_docs()
     assert len(docs) == 2

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from gdb_qemu_threads.__main__ import run as offline_run
-
 from cbuild import build
+from gdb_qemu_threads.__main__ import run as offline_run
 from gdbrun import json_command, run_gdb
 
 VARIANTS = ("debug", "nodebug", "stripped")
@@ -25,11 +24,11 @@ class Observed:
         commands += json_command("qemu-threads --json") + ["qemu-threads --locks"]
         self.run = run_gdb(commands, program=binary, env={"FIXTURE_TRUTH": str(truth_path)},
                            timeout=120).check()
-        lines = [json.loads(l) for l in truth_path.read_text().splitlines()]
-        ready = [l for l in lines if "ready" in l]
+        lines = [json.loads(ln) for ln in truth_path.read_text().splitlines()]
+        ready = [ln for ln in lines if "ready" in ln]
         assert ready and ready[-1]["ready"], "the fixture did not get ready: %s" % lines[-3:]
-        self.truth = [l["lock"] for l in lines if "lock" in l]
-        self.roles = {l["tid"]: l for l in lines if "tid" in l and "key" in l}
+        self.truth = [ln["lock"] for ln in lines if "lock" in ln]
+        self.roles = {ln["tid"]: ln for ln in lines if "tid" in ln and "key" in ln}
         self.docs = self.run.json_docs()
         assert len(self.docs) == 2, self.run.output[-4000:]
         self.variant = variant
@@ -110,7 +109,7 @@ def test_the_cycles_are_exactly_the_deadlocks(observed, variant, source):
 def test_the_bql_holder_and_its_queue(observed, variant):
     seen = observed(variant)
     doc = seen.docs[0]
-    bql = [l for l in doc["locks"] if l["name"] == "BQL"]
+    bql = [ln for ln in doc["locks"] if ln["name"] == "BQL"]
     assert len(bql) == 1, doc["locks"]
     main = next(t for t in doc["threads"] if t["role"] == "main-loop")
     assert bql[0]["owner_lwp"] == main["lwp"] and bql[0]["owner_num"] == main["num"]
@@ -166,5 +165,5 @@ def test_a_saved_backtrace_groups_the_waiters_by_lock(observed, variant, tmp_pat
     text = run_offline("--locks")
     assert "locks have no known owner" in text
     assert "No deadlock" not in text  # it cannot know
-    bql = next(l for l in doc["locks"] if l["name"] == "BQL")
+    bql = next(ln for ln in doc["locks"] if ln["name"] == "BQL")
     assert sorted(bql["waiters"]) == sorted(live[t["tid"]]["num"] for t in seen.truth if t["name"] == "BQL")

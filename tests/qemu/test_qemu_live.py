@@ -129,7 +129,7 @@ def test_core_file_without_names(accel, tmp_path):
     threads = {t["lwp"]: t for t in run.json()["threads"]}
     assert sorted(threads) == tids
     assert all(t["name"] is None for t in threads.values())  # a core keeps no names
-    for lwp, (role, vcpu, iothread) in truth.items():
+    for lwp, (role, vcpu, _iothread) in truth.items():
         if role == "kernel-worker":
             continue  # no user-space stack and no name: nothing in a core says what it is
         assert threads[lwp]["role"] == role, (lwp, threads[lwp])
@@ -150,7 +150,7 @@ def test_live_and_offline_agree_on_the_same_stop(tmp_path):
         vm.wait_for_threads(7)
         run, live = classify_attached(vm, [save])
     offline = subprocess.run([sys.executable, "-m", "gdb_qemu_threads", str(dump), "--json"],
-                             cwd=str(ROOT), stdout=subprocess.PIPE, universal_newlines=True, check=True)
+                             cwd=str(ROOT), stdout=subprocess.PIPE, text=True, check=True)
     by_num = {t["num"]: t for t in json.loads(offline.stdout)["threads"]}
     assert sorted(by_num) == sorted(t["num"] for t in live.values())
     for t in live.values():

@@ -182,7 +182,7 @@ def test_cycles_of_the_waits_for_graph():
     assert first["holds"]["name"] == "lock_a" and first["waits_for"]["name"] == "lock_b"
     assert first["held_at"] == "take_in_order (t.c:8)"
     assert first["waits_at"] == "take_in_order"
-    lock_a = next(l for l in result.locks if l.name == "lock_a")
+    lock_a = next(ln for ln in result.locks if ln.name == "lock_a")
     assert [w.snapshot.lwp for w in lock_a.waiters] == [30, 40]
 
 
@@ -210,7 +210,7 @@ def test_the_document_carries_locks_and_deadlocks_even_when_filtered():
     doc = json.loads(render(reports, options(json=True, threads=["1"]), False))
     assert [t["num"] for t in doc["threads"]] == [1]
     assert len(doc["deadlocks"]) == 2
-    names = {l["name"]: l for l in doc["locks"]}
+    names = {ln["name"]: ln for ln in doc["locks"]}
     assert names["lock_a"]["owner_lwp"] == 20 and names["lock_a"]["waiters"] == [3, 4]
     idle = json.loads(json_document(classify([snap(1, 10, MAIN_IDLE)])))
     assert idle["locks"] == [] and idle["deadlocks"] == []
