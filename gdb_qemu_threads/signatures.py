@@ -9,16 +9,16 @@ Each signature names a role and the evidence that decides it:
              executable: weak evidence, so a match is reported with low confidence
 Version ranges and files come from QEMU's sources (2.12 to 10.2; see QEMU-THREADS.md in the
 design notes). A user file in the same shape (JSON: a list of objects with these keys) adds
-to the table or replaces entries by `id`; see `load_user_signatures`.
+to the table or replaces entries by `id`; see signature_file.py, which checks it.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Pattern, Tuple
 
 from .model import ACCELS, ROLES
+from .signature_patterns import TEXT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Signature:
     after_anon: Tuple[str, ...] = ()
     versions: str = ""               # which QEMU versions the evidence holds for, and where it is
     qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
-    user: bool = False               # from a user's signatures file
+    user: bool = False               # from a user's signatures file: patterns see short texts
 
 
 def _sig(id: str, role: str, detail: str, **kw: object) -> Signature:
@@ -295,9 +295,11 @@ class SignatureTable:
         if thread_name not in self._name_cache:  # thousands of threads share a few names
             found = None
             for rx, sig in self.names:
+                if sig.user and len(thread_name) > TEXT_LIMIT:
+                    continue  # a user pattern's matching time is bounded for short texts only
                 m = rx.match(thread_name)
                 if m:
-                    found = sig, {k: v for k, v in m.groupdict().items() if v is not None}
+                    found = sig, _usable_groups(m.groupdict())
                     break
             self._name_cache[thread_name] = found
         return self._name_cache[thread_name]
@@ -307,9 +309,18 @@ class SignatureTable:
             return None
         if path not in self._library_cache:
             base = path.rsplit("/", 1)[-1]
-            self._library_cache[path] = next((sig for rx, sig in self.libraries if rx.search(base)),
-                                             None)
+            self._library_cache[path] = next(
+                (sig for rx, sig in self.libraries
+                 if not (sig.user and len(base) > TEXT_LIMIT) and rx.search(base)), None)
         return self._library_cache[path]
+
+
+def _usable_groups(groups: Dict[str, Optional[str]]) -> Dict[str, str]:
+    """A name's groups that matched; a `vcpu` that is not a number is dropped (user patterns)."""
+    usable = {k: v for k, v in groups.items() if v is not None}
+    if not usable.get("vcpu", "0").isdecimal():
+        del usable["vcpu"]
+    return usable
 
 
 DEFAULT_TABLE = SignatureTable(BUILTIN)

@@ -1,7 +1,8 @@
 """`set/show qemu-threads ...`: every setting of the extension, its help written once."""
 from __future__ import annotations
 
-from typing import Optional
+import os
+from typing import Callable, Optional, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
@@ -34,6 +35,31 @@ class _Setting(gdb.Parameter):
         return "%s is %s." % (self.shown_as, svalue)
 
 
+class _FileSetting(_Setting):
+    """A setting naming a file that is read at every `set`, even to the same path, so that an
+    edited file is taken and its errors show at once."""
+
+    def __init__(self, on_set: Callable[[], None], *args: object) -> None:
+        self._on_set = on_set
+        super().__init__(*args)  # type: ignore[arg-type]
+
+    def get_set_string(self) -> str:
+        self._on_set()
+        return ""
+
+
+# What says a file changed: device, inode, size and modification time.
+FileStamp = Optional[Tuple[int, int, int, int]]
+
+
+def _file_stamp(path: str) -> FileStamp:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # reading it will say why
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class Settings:
     """The settings, and what follows from them (the signature table)."""
 
@@ -44,27 +70,42 @@ class Settings:
         self.color = _Setting("color", gdb.PARAM_ENUM,
                               "Colour the qemu-threads table: auto follows `set style enabled`.",
                               "Colour", "auto", ["auto", "on", "off"])
-        self.signatures_file = _Setting("signatures-file", gdb.PARAM_OPTIONAL_FILENAME,
-                                        "A JSON file of extra thread signatures (see the README).",
-                                        "Extra signatures file", "")
+        self.signatures_file = _FileSetting(
+            self.reload_table, "signatures-file", gdb.PARAM_OPTIONAL_FILENAME,
+            "A JSON file of extra thread signatures (see the README).", "Extra signatures file", "")
         self.reuse_stacks = _Setting("reuse-stacks", gdb.PARAM_BOOLEAN,
                                      "Recognise a stack another thread already showed (same pc, same "
                                      "return addresses) instead of unwinding it again (x86-64).",
                                      "Reusing unwound stacks", True)
         self.debug = _Setting("debug", gdb.PARAM_BOOLEAN,
                               "Show Python tracebacks of qemu-threads' own errors.", "Tracebacks", False)
-        self._table_key: Optional[str] = None
         self._table: SignatureTable = DEFAULT_TABLE
+        self._table_path = ""                   # the signatures file self._table was read from
+        self._table_stamp: FileStamp = None     # and how it was then; None: read it again
 
     def table(self) -> SignatureTable:
-        path = self.signatures_file.value or ""
-        if path != self._table_key:
+        """The built-in signatures plus the signatures file's, read again whenever the file
+        changed (inode, size or mtime) since it was last read."""
+        path = str(self.signatures_file.value or "")
+        stamp = _file_stamp(path) if path else None
+        if path != self._table_path or (path and (stamp is None or stamp != self._table_stamp)):
             try:
-                self._table = make_table([path]) if path else DEFAULT_TABLE
-            except ValueError as err:
+                table = make_table([path]) if path else DEFAULT_TABLE
+            except ValueError as err:  # SignatureFileError: one line naming file, entry, field
                 raise gdb.GdbError("qemu-threads: %s" % err)
-            self._table_key = path
+            self._table, self._table_path, self._table_stamp = table, path, stamp
         return self._table
+
+    def reload_table(self) -> None:
+        """`set qemu-threads signatures-file`: read the file now, even the same one; if it
+        cannot be used, say why and keep the file that was in use before."""
+        in_use = self._table_path
+        self._table_stamp = None
+        try:
+            self.table()
+        except gdb.GdbError:
+            self.signatures_file.value = in_use
+            raise
 
     def frames(self) -> int:
         return int(self.max_frames.value) or 100000
