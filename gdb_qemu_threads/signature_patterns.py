@@ -86,10 +86,19 @@ def _item_ways(op: str, arg: Any) -> int:
     raise PatternError("unsupported construct %s" % op.lower())
 
 
+def _anchored(items: Any, flags: int) -> bool:
+    """Starts with ^ (not multi-line): every start but the first fails at once."""
+    if flags & re.MULTILINE or not items:
+        return False
+    op, arg = items[0]
+    return str(op) == "AT" and str(arg) in ("AT_BEGINNING", "AT_BEGINNING_STRING")
+
+
 def compile_pattern(pattern: str, searched: bool) -> Pattern[str]:
     """The compiled pattern, or PatternError saying why it is refused.
 
-    searched: tried at every position of the text (re.search), not only at its start."""
+    searched: tried at every position of the text (re.search), not only at its start; a
+    search that starts with ^ costs like a match."""
     if len(pattern) > PATTERN_LIMIT:
         raise PatternError("longer than %d characters" % PATTERN_LIMIT)
     try:
@@ -104,7 +113,7 @@ def compile_pattern(pattern: str, searched: bool) -> Pattern[str]:
         raise PatternError("bad regular expression: %s" % err)
     except RecursionError:
         raise PatternError("bad regular expression: nested too deeply")
-    starts = TEXT_LIMIT + 1 if searched else 1
+    starts = TEXT_LIMIT + 1 if searched and not _anchored(parsed.data, compiled.flags) else 1
     if starts * ways > BUDGET:
         raise PatternError("may backtrack for too long (nested or ambiguous repeats); "
                            "simplify it, e.g. no repeat inside a repeat")

@@ -229,9 +229,18 @@ def test_ordinary_patterns_are_accepted(pattern):
     assert compile_pattern(pattern, searched=False).pattern == pattern
 
 
+def test_a_search_costs_like_a_match_only_when_anchored():
+    assert compile_pattern(r"^lib.*\.so.*$", searched=True)
+    assert compile_pattern(r"\Alib.*\.so.*$", searched=True)
+    for unanchored in (r"lib.*\.so.*$", r"(?m)^lib.*\.so.*$"):
+        with pytest.raises(PatternError):
+            compile_pattern(unanchored, searched=True)
+        assert compile_pattern(unanchored, searched=False)
+
+
 # Near the budget: names are matched at their start, library basenames at every position.
 SLOWEST_NAMES = [r"^(?:a|a){0,15}c", r"^(?:a|a|a){0,10}c", r"^(?:(?:a|a){0,7}){2}c", "a*a*b"]
-SLOWEST_LIBRARIES = [r"(?:a|a){0,9}c", r"(?:a|a|a){0,6}c", "a*[ab]{0,20}c", "a*b"]
+SLOWEST_LIBRARIES = [r"(?:a|a){0,9}c", r"(?:a|a|a){0,6}c", "a*[ab]{0,20}c", r"^(?:a|a){0,15}c"]
 
 
 def test_the_slowest_accepted_patterns_finish_on_adversarial_names(tmp_path):
