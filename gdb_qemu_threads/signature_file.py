@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import string
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .model import ACCELS, ROLES
-from .signature_patterns import PatternError, compile_pattern
+from .signature_patterns import FILE_BUDGET, PatternError, compile_pattern
 from .signatures import BUILTIN, Signature, SignatureTable
 
 SIZE_LIMIT = 1 << 20            # bytes in a signatures file
@@ -65,11 +65,13 @@ def _string(data: Dict[str, Any], key: str, default: Optional[str] = None,
     return value
 
 
-def _string_list(data: Dict[str, Any], key: str) -> List[str]:
-    """A list of non-empty strings; those of `names` and `libraries` must be safe patterns."""
+def _string_list(data: Dict[str, Any], key: str) -> Tuple[Tuple[str, ...], int]:
+    """A list of non-empty strings, and what matching them costs (see signature_patterns):
+    those of `names` and `libraries` must be patterns that match in bounded time."""
     value = data.get(key, [])
     if not isinstance(value, list):
         raise _FieldError(key, "must be a list of strings, not %s" % _type_name(value))
+    cost = 0
     for number, item in enumerate(value, 1):
         if not isinstance(item, str):
             raise _FieldError(key, "item %d must be a string, not %s" % (number, _type_name(item)))
@@ -79,10 +81,10 @@ def _string_list(data: Dict[str, Any], key: str) -> List[str]:
             raise _FieldError(key, "item %d is longer than %d characters" % (number, TEXT_FIELD_LIMIT))
         if key in _PATTERN_LISTS:
             try:
-                compile_pattern(item, searched=_PATTERN_LISTS[key])
+                cost += compile_pattern(item, searched=_PATTERN_LISTS[key]).cost
             except PatternError as err:
                 raise _FieldError(key, "item %d '%s': %s" % (number, _shown(item), err))
-    return value
+    return tuple(value), cost
 
 
 def check_detail(detail: str) -> None:
@@ -102,8 +104,9 @@ def check_detail(detail: str) -> None:
                               "conversion" % field)
 
 
-def signature_from_dict(data: Dict[str, Any]) -> Signature:
-    """One checked signature; a ValueError names the field that is wrong."""
+def _checked_signature(data: Dict[str, Any], budget: int) -> Tuple[Signature, int]:
+    """One checked signature and the cost of its patterns, which must stay within `budget`;
+    a ValueError names the field that is wrong."""
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
         raise ValueError("unknown key(s) %s%s; known: %s"
@@ -123,11 +126,17 @@ def signature_from_dict(data: Dict[str, Any]) -> Signature:
     qemu = data.get("qemu", True)
     if not isinstance(qemu, bool):
         raise _FieldError("qemu", "must be true or false, not %s" % _type_name(qemu))
-    lists = {key: tuple(_string_list(data, key)) for key in _STRING_LISTS}
+    lists: Dict[str, Tuple[str, ...]] = {}
+    for key in _STRING_LISTS:
+        lists[key], cost = _string_list(data, key)
+        budget -= cost
+        if budget < 0:
+            raise _FieldError(key, "the file's patterns together may backtrack for too long; "
+                              "use fewer or simpler ones")
     return Signature(sig_id, role, detail, accel=accel, entries=lists["entries"],
                      frames=lists["frames"], names=lists["names"], libraries=lists["libraries"],
                      after_anon=lists["after_anon"], versions=_string(data, "versions", default=""),
-                     qemu=qemu, user=True)
+                     qemu=qemu, user=True), budget
 
 
 def _read_limited(path: str) -> str:
@@ -162,6 +171,7 @@ def load_user_signatures(path: str) -> List[Signature]:
         raise SignatureFileError("%s: expected a JSON list of signatures, not %s"
                                  % (where, _type_name(data)))
     result = []
+    budget = FILE_BUDGET
     for index, item in enumerate(data):
         name = "signature %d" % (index + 1)
         if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -170,9 +180,10 @@ def load_user_signatures(path: str) -> List[Signature]:
             raise SignatureFileError("%s: %s: expected an object, not %s"
                                      % (where, name, _type_name(item)))
         try:
-            result.append(signature_from_dict(item))
+            sig, budget = _checked_signature(item, budget)
         except ValueError as err:
             raise SignatureFileError("%s: %s: %s" % (where, name, err))
+        result.append(sig)
     return result
 
 

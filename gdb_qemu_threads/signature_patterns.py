@@ -16,7 +16,8 @@ too. So:
     alternation adds); a pattern over BUDGET is refused. Nested unbounded repeats and
     ambiguous alternations under a repeat are exponential, so they are always refused;
     back-references are refused too. Matching then costs at most about
-    BUDGET * (TEXT_LIMIT + pattern length) steps, whatever the text.
+    BUDGET * (TEXT_LIMIT + pattern length) steps, whatever the text, and a file's patterns
+    together (each is tried on every new name) FILE_BUDGET * (...).
 """
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ import importlib
 import re
 import sys
 import warnings
-from typing import Any, Iterable, Pattern, Tuple
+from typing import Any, Iterable, NamedTuple, Pattern, Tuple
 
 TEXT_LIMIT = 64         # characters of a thread name or library basename a user pattern sees
 PATTERN_LIMIT = 500     # characters in one pattern
-BUDGET = 100_000        # start positions x ways to match, counted from above
+BUDGET = 100_000        # start positions x ways to match one pattern, counted from above
+FILE_BUDGET = 10 * BUDGET  # the same summed over a file's patterns: all are tried on a name
 
 _parser: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
@@ -38,6 +40,11 @@ _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
 class PatternError(ValueError):
     """Why a user pattern is refused, in a few words."""
+
+
+class CheckedPattern(NamedTuple):
+    regex: Pattern[str]
+    cost: int   # start positions x ways to match, counted from above (<= BUDGET)
 
 
 def _capped(value: int) -> int:
@@ -94,8 +101,8 @@ def _anchored(items: Any, flags: int) -> bool:
     return str(op) == "AT" and str(arg) in ("AT_BEGINNING", "AT_BEGINNING_STRING")
 
 
-def compile_pattern(pattern: str, searched: bool) -> Pattern[str]:
-    """The compiled pattern, or PatternError saying why it is refused.
+def compile_pattern(pattern: str, searched: bool) -> CheckedPattern:
+    """The compiled pattern and its cost, or PatternError saying why it is refused.
 
     searched: tried at every position of the text (re.search), not only at its start; a
     search that starts with ^ costs like a match."""
@@ -117,4 +124,4 @@ def compile_pattern(pattern: str, searched: bool) -> Pattern[str]:
     if starts * ways > BUDGET:
         raise PatternError("may backtrack for too long (nested or ambiguous repeats); "
                            "simplify it, e.g. no repeat inside a repeat")
-    return compiled
+    return CheckedPattern(compiled, starts * ways)

@@ -15,7 +15,8 @@ from gdb_qemu_threads.analyze.classify import classify
 from gdb_qemu_threads.model import Frame, ThreadSnapshot
 from gdb_qemu_threads.signature_file import (SIZE_LIMIT, SignatureFileError, load_user_signatures,
                                              make_table)
-from gdb_qemu_threads.signature_patterns import TEXT_LIMIT, PatternError, compile_pattern
+from gdb_qemu_threads.signature_patterns import (FILE_BUDGET, TEXT_LIMIT, PatternError,
+                                                 compile_pattern)
 from gdb_qemu_threads.signatures import BUILTIN, DEFAULT_TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,7 +227,7 @@ def test_catastrophic_patterns_are_refused(pattern):
     "^(?:a|b)+$", r"^[\w.-]{1,15}$", "^(?>a+)b", "x{1000}",
 ])
 def test_ordinary_patterns_are_accepted(pattern):
-    assert compile_pattern(pattern, searched=False).pattern == pattern
+    assert compile_pattern(pattern, searched=False).regex.pattern == pattern
 
 
 def test_a_search_costs_like_a_match_only_when_anchored():
@@ -239,6 +240,19 @@ def test_a_search_costs_like_a_match_only_when_anchored():
 
 
 # Near the budget: names are matched at their start, library basenames at every position.
+def test_the_patterns_of_a_file_have_a_budget_together(tmp_path):
+    """Every pattern is tried on every new name: a file of many slow ones is refused too."""
+    slow = r"^(?:a|a){0,15}c"   # 2^16 - 1 ways: under the budget of one pattern
+    cost = compile_pattern(slow, searched=False).cost
+    fits = FILE_BUDGET // cost
+    path = write(tmp_path, [entry(id="s%d" % i, names=[slow]) for i in range(fits)])
+    assert len(load_user_signatures(str(path))) == fits
+    path = write(tmp_path, [entry(id="s%d" % i, names=[slow]) for i in range(fits + 1)])
+    message = load_error(path)
+    assert "signature %d (id 's%d'): field 'names': the file's patterns together" % (fits + 1, fits) \
+        in message
+
+
 SLOWEST_NAMES = [r"^(?:a|a){0,15}c", r"^(?:a|a|a){0,10}c", r"^(?:(?:a|a){0,7}){2}c", "a*a*b"]
 SLOWEST_LIBRARIES = [r"(?:a|a){0,9}c", r"(?:a|a|a){0,6}c", "a*[ab]{0,20}c", r"^(?:a|a){0,15}c"]
 
@@ -268,7 +282,7 @@ def test_any_pattern_compiles_or_is_refused_in_one_line(pattern):
     except PatternError as err:
         assert "\n" not in str(err)
     else:
-        compiled.search("a" * TEXT_LIMIT)
+        compiled.regex.search("a" * TEXT_LIMIT)
 
 
 @settings(max_examples=300, deadline=None)
