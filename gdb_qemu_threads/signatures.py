@@ -9,15 +9,16 @@ Each signature names a role and the evidence that decides it:
              executable: weak evidence, so a match is reported with low confidence
 Version ranges and files come from QEMU's sources (2.12 to 10.2; see QEMU-THREADS.md in the
 design notes). A user file in the same shape (JSON: a list of objects with these keys) adds
-to the table or replaces entries by `id`; see `load_user_signatures`.
+to the table or replaces entries by `id`; see signature_file.py, which checks it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
+from typing import Iterable, Pattern, Sequence
 
 from .model import ACCELS, ROLES
+from .signature_patterns import TEXT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Signature:
     after_anon: tuple[str, ...] = ()
     versions: str = ""               # which QEMU versions the evidence holds for, and where it is
     qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
-    user: bool = False               # from a user's signatures file
+    user: bool = False               # from a user's signatures file: patterns see short texts
 
 
 def _sig(id: str, role: str, detail: str, *, accel: str | None = None, entries: Sequence[str] = (),
@@ -263,8 +264,8 @@ class SignatureTable:
     """The signatures, indexed for lookups by function name, thread name and library."""
 
     def __init__(self, signatures: Iterable[Signature]) -> None:
-        self.signatures: List[Signature] = []
-        by_id: Dict[str, int] = {}
+        self.signatures: list[Signature] = []
+        by_id: dict[str, int] = {}
         for sig in signatures:
             _check(sig)
             if sig.id in by_id:  # a later entry with the same id replaces the earlier one
@@ -272,12 +273,12 @@ class SignatureTable:
             else:
                 by_id[sig.id] = len(self.signatures)
                 self.signatures.append(sig)
-        self.by_id: Dict[str, Signature] = {sig.id: sig for sig in self.signatures}
-        self.entry: Dict[str, Signature] = {}
-        self.frame: Dict[str, Signature] = {}
-        self.after_anon: Dict[str, Signature] = {}
-        self.names: List[Tuple[Pattern[str], Signature]] = []
-        self.libraries: List[Tuple[Pattern[str], Signature]] = []
+        self.by_id: dict[str, Signature] = {sig.id: sig for sig in self.signatures}
+        self.entry: dict[str, Signature] = {}
+        self.frame: dict[str, Signature] = {}
+        self.after_anon: dict[str, Signature] = {}
+        self.names: list[tuple[Pattern[str], Signature]] = []
+        self.libraries: list[tuple[Pattern[str], Signature]] = []
         for sig in self.signatures:
             for fn in sig.entries:
                 self.entry.setdefault(fn, sig)
@@ -287,30 +288,41 @@ class SignatureTable:
                 self.after_anon.setdefault(fn, sig)
             self.names += [(re.compile(rx), sig) for rx in sig.names]
             self.libraries += [(re.compile(rx), sig) for rx in sig.libraries]
-        self._library_cache: Dict[str, Optional[Signature]] = {}
-        self._name_cache: Dict[str, Optional[Tuple[Signature, Dict[str, str]]]] = {}
+        self._library_cache: dict[str, Signature | None] = {}
+        self._name_cache: dict[str, tuple[Signature, dict[str, str]] | None] = {}
 
-    def by_name(self, thread_name: Optional[str]) -> Optional[Tuple[Signature, Dict[str, str]]]:
+    def by_name(self, thread_name: str | None) -> tuple[Signature, dict[str, str]] | None:
         if not thread_name:
             return None
         if thread_name not in self._name_cache:  # thousands of threads share a few names
             found = None
             for rx, sig in self.names:
+                if sig.user and len(thread_name) > TEXT_LIMIT:
+                    continue  # a user pattern's matching time is bounded for short texts only
                 m = rx.match(thread_name)
                 if m:
-                    found = sig, {k: v for k, v in m.groupdict().items() if v is not None}
+                    found = sig, _usable_groups(m.groupdict())
                     break
             self._name_cache[thread_name] = found
         return self._name_cache[thread_name]
 
-    def by_library(self, path: Optional[str]) -> Optional[Signature]:
+    def by_library(self, path: str | None) -> Signature | None:
         if not path:
             return None
         if path not in self._library_cache:
             base = path.rsplit("/", 1)[-1]
-            self._library_cache[path] = next((sig for rx, sig in self.libraries if rx.search(base)),
-                                             None)
+            self._library_cache[path] = next(
+                (sig for rx, sig in self.libraries
+                 if not (sig.user and len(base) > TEXT_LIMIT) and rx.search(base)), None)
         return self._library_cache[path]
+
+
+def _usable_groups(groups: dict[str, str | None]) -> dict[str, str]:
+    """A name's groups that matched; a `vcpu` that is not a number is dropped (user patterns)."""
+    usable = {k: v for k, v in groups.items() if v is not None}
+    if not usable.get("vcpu", "0").isdecimal():
+        del usable["vcpu"]
+    return usable
 
 
 DEFAULT_TABLE = SignatureTable(BUILTIN)
