@@ -246,7 +246,7 @@ BUILTIN: tuple[Signature, ...] = (
          libraries=[r"^libLLVM", r"_dri\.so$", r"^libgallium"],
          versions="Mesa threads, -display gtk,gl=on or virtio-gpu-gl"),
     # -- kernel threads inside the process -------------------------------------------
-    _sig("kernel-worker", "kernel-worker", "kernel worker ({name})", qemu=False,
+    _sig("kernel-worker", "kernel-worker", "{name}", qemu=False,
          names=[r"^kvm-nx-lpage-re", r"^kvm-pit/\d+$", r"^vhost-\d+$", r"^iou-wrk-\d+$",
                 r"^iou-sqp-\d+$"],
          versions="Linux user workers that join the thread group: kvm-nx-lpage-recovery, "

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Frame
 
 _PREFIX = re.compile(r"^(?:_+(?:GI_+|libc_+)?)+")
 _SIXTY_FOUR = frozenset("""
@@ -203,6 +207,14 @@ __assert_fail_base g_assertion_message g_assertion_message_expr
 """)
 # Frame 0 of a coroutine's first frame: a stack that ends here is a coroutine's.
 COROUTINE_START = _names("coroutine_trampoline")
+
+
+def is_libc_frame(frame: Frame) -> bool:
+    """A frame of the C library: by its shared object where known, else by its name."""
+    if frame.library:
+        return frame.library.rsplit("/", 1)[-1].startswith(LIBC_OBJECTS)
+    base = canonical(frame.function)
+    return base in LIBC_WAIT or base in IO or base.startswith(("futex", "lll_", "pthread_"))
 
 
 def is_plumbing(name: str | None) -> bool:

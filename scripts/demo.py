@@ -48,7 +48,7 @@ def main() -> int:
     qemu = shutil.which("qemu-system-x86_64")
     gdb = os.environ.get("GDB") or shutil.which("gdb")
     if not qemu or not gdb:
-        print("demo: needs qemu-system-x86_64 and gdb (make install installs them)", file=sys.stderr)
+        print("demo: needs qemu-system-x86_64 and gdb (make demo installs them)", file=sys.stderr)
         return 1
     accel = "kvm" if kvm_usable() else "tcg,thread=multi"
     workdir = tempfile.mkdtemp(prefix="qemu-threads-demo-")
@@ -63,7 +63,9 @@ def main() -> int:
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_for_threads(proc.pid, 6)
-        commands = ["set pagination off", "set width 0", "set print thread-events off",
+        # gdb in batch mode has no width: give it the terminal's, as an interactive gdb has
+        width = shutil.get_terminal_size((80, 24)).columns
+        commands = ["set pagination off", "set width %d" % width, "set print thread-events off",
                     "handle SIGUSR1 nostop noprint pass", "source %s" % LOADER,
                     "echo \\n(gdb) qemu-threads\\n", "qemu-threads",
                     "echo \\n(gdb) qemu-threads --group\\n", "qemu-threads --group",

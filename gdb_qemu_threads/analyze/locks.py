@@ -21,6 +21,7 @@ from .waits import (
     lock_name,
     owner_of,
     symbol_of,
+    wait_function,
     wait_site,
     waits_at,
 )
@@ -53,7 +54,7 @@ def collect(reports: Sequence[ThreadReport], held: Held | None = None) -> LockRe
         if site.kind == "event":
             # the futex word may lie inside the object: "cond+40" names the object "cond"
             name = symbol.split("+", 1)[0] if symbol else None
-            where = waits_at(snap.frames, site)
+            where = waits_at(snap.frames, site) or wait_function(snap.frames)
             result.events.append((report, {"kind": "event", "type": site.type, "address": address,
                                            "name": name, "owner_lwp": None,
                                            "waits_at": where.split(" (", 1)[0] if where else None}))

@@ -17,6 +17,7 @@ from ..vocab import (
     LOCKS_BY_FRAME,
     MUTEX_WAIT,
     RWLOCK_WAIT,
+    THREAD_START,
     WAIT_ARGUMENTS,
     canonical,
     is_plumbing,
@@ -108,6 +109,14 @@ def waits_at(frames: Sequence[Frame], site: WaitSite) -> str | None:
         if canonical(frame.function) not in WAIT_PLUMBING and not is_plumbing(frame.function):
             return frame_text(frame)
     return None
+
+
+def wait_function(frames: Sequence[Frame]) -> str | None:
+    """The outermost named frame of the wait itself ("qemu_event_wait"): where a thread waits
+    when its own function has no name (a static function in a stripped build)."""
+    chain = wait_frames(frames)
+    return next((f.function for f in reversed(frames[:len(chain)])
+                 if f.function and canonical(f.function) not in THREAD_START), None)
 
 
 def symbol_of(snap: ThreadSnapshot, site: WaitSite) -> str | None:

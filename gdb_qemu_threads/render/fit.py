@@ -42,16 +42,19 @@ def fit(headers: list[str], rows: list[list[str]], width: int | None, optional: 
         rows = [row[:index] + row[index + 1:] for row in rows]
         dropped.append(name)
     excess = table_width(headers, rows) - width
+    if excess <= 0:
+        return headers, rows, dropped
+    # Take one character at a time from whichever shrinkable column is widest now, so long
+    # columns end up about equally cut; then cut every cell once.
+    widths = column_widths(headers, rows)
+    limits = {headers.index(n): max(MIN_CELL, len(n) + MIN_PADDING) for n in shrinkable if n in headers}
     while excess > 0:
-        widths = column_widths(headers, rows)
-        candidates = [(widths[headers.index(n)], headers.index(n)) for n in shrinkable
-                      if n in headers and widths[headers.index(n)] > MIN_CELL]
-        if not candidates:
-            break
-        current, index = max(candidates)
-        target = max(MIN_CELL, current - excess)
-        rows = [row[:index] + [shorten(row[index], target)] + row[index + 1:] for row in rows]
-        before, excess = excess, table_width(headers, rows) - width
-        if excess >= before:
-            break  # the header is wider than the cells: nothing more to gain
+        able = [i for i in limits if widths[i] > limits[i]]
+        if not able:
+            break  # as narrow as it goes: left so
+        widest = max(able, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    rows = [[shorten(cell, widths[i]) if i in limits else cell for i, cell in enumerate(row)]
+            for row in rows]
     return headers, rows, dropped

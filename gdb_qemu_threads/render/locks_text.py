@@ -1,6 +1,7 @@
 """Lock facts -> text: `qemu-threads --locks`."""
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Sequence
 
 from tabulate import tabulate
@@ -8,6 +9,7 @@ from tabulate import tabulate
 from ..analyze import locks
 from ..model import Lock, LockReport, ThreadReport
 from ..threadlist import thread_range
+from .fit import fit
 from .text import group_detail
 
 
@@ -38,8 +40,16 @@ def _holder_cell(lock: Lock) -> str:
     return "%s, %s" % (locks.who(lock.owner), "%s: %s" % (v.state, v.activity) if v.activity else v.state)
 
 
-def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
-    """`qemu-threads --locks`: holder -> waiters, deadlock cycles, then event waits."""
+def _table(rows: list[list[str]], headers: list[str], width: int | None,
+           shrinkable: Sequence[str]) -> str:
+    headers, rows, _ = fit(headers, rows, width, [], shrinkable)
+    return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True)
+
+
+def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport,
+              width: int | None = None) -> str:
+    """`qemu-threads --locks`: holder -> waiters, deadlock cycles, then event waits; tables
+    fit `width`, sentences wrap at it (None: unlimited)."""
     out: list[str] = []
     if lock_report.locks:
         rows = [[_lock_label(lock),
@@ -47,8 +57,8 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
                  _holder_cell(lock), lock.held_at or "", _who_list(lock.waiters)]
                 for lock in lock_report.locks]
         out.append("Threads waiting for a lock:")
-        out.append(tabulate(rows, headers=["lock", "address", "held by", "held at", "waiters"],
-                            tablefmt="plain", disable_numparse=True))
+        out.append(_table(rows, ["lock", "address", "held by", "held at", "waiters"], width,
+                          ["held by", "held at", "waiters"]))
     else:
         out.append("No thread waits for a mutex or rwlock.")
     if lock_report.deadlocks:
@@ -78,9 +88,12 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport) -> str:
     if lock_report.events:
         out.append("")
         out.append("Threads waiting for an event (nobody owns an event; someone must signal it):")
-        out.append(tabulate(_event_rows(lock_report), headers=["type", "object", "waits in", "threads"],
-                            tablefmt="plain", disable_numparse=True))
-    return "\n".join(out)
+        out.append(_table(_event_rows(lock_report), ["type", "object", "waits in", "threads"], width,
+                          ["threads", "waits in", "object"]))
+    if not width:
+        return "\n".join(out)
+    return "\n".join(line if "\n" in line or len(line) <= width else
+                     textwrap.fill(line, width, subsequent_indent="  ") for line in out)
 
 
 def _event_rows(lock_report: LockReport) -> list[list[str]]:

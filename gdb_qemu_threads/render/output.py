@@ -18,21 +18,25 @@ def render(view: View, opts: Any, colour_on: bool, width: int | None = None) -> 
         return json.dumps(document(view), indent=1)
     everyone = view.analysis.reports
     if getattr(opts, "locks", False):
-        return lock_text(everyone, view.locks)
+        return lock_text(everyone, view.locks, width)
     if not view.reports:
         return "no thread matches (%d threads in all)" % len(everyone)
     verbose = bool(getattr(opts, "verbose", False))
     if opts.group:
-        body = grouped_table(view.reports, colour_on, opts.bt)
-        return body + "\n" + summary_line(view.reports, len(everyone), evidence_shown=False) + \
-            _footer(view)
+        body = grouped_table(view.reports, colour_on, opts.bt, width)
+        return body + "\n" + _wrapped(summary_line(view.reports, len(everyone), evidence_shown=False)
+                                      + _footer(view), width)
     body, dropped = table(view.reports, colour_on, opts.bt, width, verbose)
     footer = summary_line(view.reports, len(everyone), "evidence" not in dropped and not verbose) + \
         _footer(view)
-    if width:  # gdb's own messages wrap at its width too
-        footer = "\n".join(textwrap.fill(line, width, subsequent_indent="  ")
-                            for line in footer.split("\n"))
-    return body + "\n" + footer
+    return body + "\n" + _wrapped(footer, width)
+
+
+def _wrapped(text: str, width: int | None) -> str:
+    """Lines under a table wrap at gdb's width, as gdb's own messages do."""
+    if not width:
+        return text
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="  ") for line in text.split("\n"))
 
 
 def _footer(view: View) -> str:

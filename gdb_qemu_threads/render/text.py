@@ -9,7 +9,7 @@ from ..analyze.classify import ACCEL_NAMES
 from ..analyze.groups import groups, summary
 from ..model import Frame, ThreadReport
 from ..threadlist import number_ranges
-from ..vocab import THREAD_CREATION, canonical, is_plumbing
+from ..vocab import THREAD_CREATION, canonical, is_libc_frame
 from .colour import ROLE_COLOURS, STATE_COLOURS, colour
 from .fit import fit
 
@@ -161,22 +161,27 @@ def group_detail(group: Sequence[ThreadReport]) -> str:
 
 
 def where_frames(frames: Sequence[Frame], count: int = 3) -> str:
-    """The first frames of the program's own code: where it waits, not the C library's."""
-    own = [f.name for f in frames if not is_plumbing(f.function)]
-    return " <- ".join((own or [f.name for f in frames])[:count])
+    """Where QEMU waits: the first frames past the C library's."""
+    skip = 0
+    while skip < len(frames) - 1 and is_libc_frame(frames[skip]):
+        skip += 1
+    return " <- ".join(f.name for f in frames[skip:skip + count])
 
 
 def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
-                  backtraces: bool = False) -> str:
-    rows, blocks = [], []
+                  backtraces: bool = False, width: int | None = None) -> str:
+    """One row per group of identical stacks, no wider than `width` (None: unlimited)."""
+    rows, blocks, firsts = [], [], []
     for group in groups(reports):
         first = group[0]
-        rows.append(["%dx" % len(group), _thread_list(group), _role_cell(first, colour_on),
-                     group_detail(group), _state_cell(first, colour_on),
-                     where_frames(first.snapshot.frames)])
+        firsts.append(first)
+        rows.append(["%dx" % len(group), _thread_list(group), _role_text(first),
+                     group_detail(group), _state_text(first), where_frames(first.snapshot.frames)])
         blocks.append(_frame_lines(first.snapshot.frames) or ["      (no frames)"])
-    text = tabulate(rows, headers=["count", "threads", "role", "detail", "state", "where"],
-                    tablefmt="plain", disable_numparse=True)
+    headers, rows, _ = fit(["count", "threads", "role", "detail", "state", "where"], rows, width,
+                           [], ["where", "state", "detail", "threads"])
+    text = _coloured(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True),
+                     firsts, headers, colour_on)
     return _with_backtraces(text, blocks) if backtraces else text
 
 

@@ -21,14 +21,17 @@ def between(text, start, end):
 
 def test_the_table_fits_80_columns_and_verbose_keeps_the_evidence(tmp_path):
     run = qemu_like(tmp_path, ["set width 80", "echo @@narrow\\n", "qemu-threads",
-                               "echo @@verbose\\n", "qemu-threads -v", "echo @@wide\\n",
+                               "echo @@verbose\\n", "qemu-threads -v", "echo @@others\\n",
+                               "qemu-threads --group", "qemu-threads --locks", "echo @@wide\\n",
                                "set width 0", "qemu-threads", "echo @@end\\n"])
+    others = between(run.stdout, "@@others\n", "@@wide").splitlines()
+    assert all(len(line) <= 80 for line in others), others
     narrow = between(run.stdout, "@@narrow\n", "@@verbose").splitlines()
     rows = [line for line in narrow if re.match(r"^[ *]\s+\d+\s", line)]
     assert len(rows) >= 8
     assert all(len(line) <= 80 for line in narrow), narrow
     assert "evidence" not in narrow[0]
-    verbose = between(run.stdout, "@@verbose\n", "@@wide")
+    verbose = between(run.stdout, "@@verbose\n", "@@others")
     assert verbose.count("      evidence: ") == len(rows)
     wide = between(run.stdout, "@@wide\n", "@@end").splitlines()
     assert "evidence" in wide[0] and any(len(line) > 80 for line in wide)

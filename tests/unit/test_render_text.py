@@ -37,7 +37,7 @@ def test_groups_use_gdb_ranges_vcpu_ranges_and_where_qemu_waits():
     row = next(line for line in text.splitlines() if line.startswith("128x"))
     assert " 5-132 " in row
     assert "vCPUs 0-127 (TCG)" in row
-    assert "qemu_wait_io_event <- mttcg_cpu_thread_fn" in row
+    assert "qemu_cond_wait_impl <- qemu_wait_io_event <- mttcg_cpu_thread_fn" in row
     assert "futex_wait <-" not in row and "pthread_cond_wait <-" not in row
 
 
@@ -45,7 +45,7 @@ def test_group_detail_and_where():
     reports = process(3).reports
     assert group_detail(reports[1:]) == "vCPUs 0-2 (TCG)"
     assert group_detail(reports[:1]) == "main loop"
-    assert where_frames(frames(HALTED), 1) == "qemu_wait_io_event"
+    assert where_frames(frames(HALTED), 2) == "qemu_cond_wait_impl <- qemu_wait_io_event"
 
 
 def test_threads_without_numbers_are_named_by_lwp_or_counted():
