@@ -166,7 +166,8 @@ def _new_lock(site: WaitSite, name: str | None, snap: ThreadSnapshot,
 
 
 def _lock_activity(lock: Lock, where: str | None) -> str:
-    """"waits in qemu_wait_io_event for BQL held by #1 main-loop": who waits where, for what."""
+    """"for the BQL held by #1 main-loop; waiting in qemu_wait_io_event": what it waits for
+    first (a narrow table cuts the end), then where this thread waits."""
     name = "the BQL" if lock.name == "BQL" else lock.name or "a " + lock.type
     if lock.problem == "nobody holds it":
         text = "%s, which nobody holds" % name
@@ -179,7 +180,7 @@ def _lock_activity(lock: Lock, where: str | None) -> str:
     else:
         text = name
     where = where.split(" (", 1)[0] if where else None
-    return "waits in %s for %s" % (where, text) if where else "waits for %s" % text
+    return "for %s; waiting in %s" % (text, where) if where else "for %s" % text
 
 
 def _cycles(result: LockReport, reports: Sequence[ThreadReport]) -> list[list[dict[str, Any]]]:
