@@ -119,3 +119,15 @@ def test_convenience_functions_find_threads_by_role(tmp_path):
     assert "$_qemu_thread: no vcpu 7 in this process" in run.output
     assert "unknown role 'nope'" in run.output
     assert "Return the gdb number of a QEMU thread, found by its role." in run.stdout
+
+
+def test_a_runaway_recursion_is_read_only_as_deep_as_max_frames():
+    run = run_gdb(["run", "thread 2", "frame 40", *json_command("qemu-threads --json"),
+                   "set qemu-threads max-frames 200", *json_command("qemu-threads --json --bt"),
+                   'python print("@@level", gdb.selected_frame().level())'],
+                  program=build("deep_stack.c", "debug"), timeout=120).check()
+    default, wider = run.json_docs()
+    deep = next(t for t in default["threads"] if t["num"] == 2)
+    assert len(deep["frames"]) == 64 and not deep["complete"]
+    assert len(next(t for t in wider["threads"] if t["num"] == 2)["frames"]) == 200
+    assert "@@level 40" in run.stdout  # the frame the user had selected, restored
