@@ -38,7 +38,7 @@ def test_each_odd_input_is_one_clear_line_and_the_session_goes_on(tmp_path):
     run = run_gdb(["run"] + commands, program=build("qemu72.c", "stripped"), args=ARGS,
                   env={"FIXTURE_TRUTH": str(tmp_path / "truth.jsonl")}, timeout=120).check()
     output = run.stdout + run.stderr
-    for number, (command, expected) in enumerate(CATALOGUE):
+    for command, expected in CATALOGUE:
         assert expected in output, (command, expected)
     assert "internal error" not in output
     table = run.stdout.split("@@after\n", 1)[1]
