@@ -117,6 +117,11 @@ ROLES = (
     "kernel-worker", "unknown",
 )
 
+# The roles of threads only QEMU itself has: one of them says the process is a QEMU.
+QEMU_ROLES = frozenset(("main-loop", "vcpu", "iothread", "worker", "call-rcu", "migration",
+                        "migration-return-path", "multifd-send", "multifd-recv", "postcopy",
+                        "vnc-worker", "qemu-other"))
+
 STATES = ("guest", "idle", "lock", "io", "running", "unknown", "blocked", "crashed")
 
 ACCELS = ("kvm", "tcg", "hvf", "whpx", "nvmm", "hax", "xen", "qtest", "mshv")

@@ -87,7 +87,7 @@ def match_name(name: str | None, table: SignatureTable) -> Match | None:
     return Match(sig, "name", "name '%s'" % name, HIGH, groups)
 
 
-def _inherited_name(name: str | None) -> bool:
+def inherited_name(name: str | None) -> bool:
     return not name or name.startswith(QEMU_PROCESS_NAMES) or name in ("kvm", "qemu")
 
 
@@ -101,7 +101,7 @@ def guess(snap: ThreadSnapshot, table: SignatureTable, main_lwp: int | None) -> 
     if snap.frames and snap.frames[0].pc == 0 and not snap.frames[0].function and len(snap.frames) == 1:
         return Match(by_id["kernel-worker"], "guess", "no user-space stack (pc 0)", LOW,
                      {"name": snap.name or "?"})
-    if not _inherited_name(snap.name):
+    if not inherited_name(snap.name):
         return None
     if is_main:
         return Match(by_id["main-loop"], "guess", "the process's main thread", LOW, {})

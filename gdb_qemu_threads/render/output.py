@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any
+from typing import Any, Sequence
 
+from ..analyze.classify import inherited_name
 from ..analyze.groups import View
+from ..model import QEMU_ROLES, ThreadReport
 from .json_doc import document
 from .locks_text import lock_text
 from .text import grouped_table, summary_line, table
@@ -50,4 +52,22 @@ def _footer(view: View) -> str:
     problems = sorted({lock.problem for lock in report.locks if lock.problem})
     if problems:
         lines.append("lock problems (%s): see qemu-threads --locks" % ", ".join(problems))
+    hint = _better_answers(view.analysis.reports)
+    if hint:
+        lines.append(hint)
     return "".join("\n" + line for line in lines)
+
+
+def _better_answers(reports: Sequence[ThreadReport]) -> str:
+    """What would decide the threads of a QEMU that nothing decided: names, or symbols."""
+    unknown = [r for r in reports if r.verdict.role == "unknown"]
+    if not unknown or not any(r.verdict.role in QEMU_ROLES for r in reports):
+        return ""
+    nameless = any(inherited_name(r.snapshot.name) for r in unknown)
+    symbolless = any(not f.function for r in unknown for f in r.snapshot.frames)
+    ways = (["QEMU's -name debug-threads=on names its threads"] if nameless else []) + \
+        (["debug symbols name their frames (Debian: qemu-system-*-dbgsym, Fedora: "
+          "qemu-debuginfo; or gdb's set debuginfod enabled on)"] if symbolless else [])
+    if not ways:
+        return ""
+    return "%d unknown: %s." % (len(unknown), "; ".join(ways))

@@ -71,3 +71,15 @@ def test_locks_groups_the_same_wait_of_many_threads_in_one_row():
     assert len(rows) == 1
     assert "qemu_wait_io_event" in rows[0]
     assert "128: threads 5-132, vCPUs 0-127 (TCG)" in rows[0]
+
+
+def test_the_footer_says_what_would_decide_unknown_threads():
+    snaps = [ThreadSnapshot(num=1, lwp=100, name="qemu-system-x86", frames=frames(MAIN)),
+             ThreadSnapshot(num=2, lwp=101, name="qemu-system-x86",
+                            frames=[Frame(pc=0x1000), Frame(function="g_main_context_dispatch"),
+                                    Frame(pc=0x2000), Frame(function="start_thread")])]
+    text = render(view(analyze(snaps, pid=100)), opts(), False)
+    assert "1 unknown: QEMU's -name debug-threads=on names its threads; debug symbols name " \
+           "their frames" in text
+    named = [ThreadSnapshot(num=1, lwp=100, name="qemu-system-x86", frames=frames(MAIN))]
+    assert "unknown:" not in render(view(analyze(named, pid=100)), opts(), False)
