@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MBPS = 50.0
@@ -101,7 +101,8 @@ LOCALS = ["        ret = <optimized out>", "        pd = 0x7f{h}", "        __re
           "mask_was_saved = 0}}}}, priv = {{pad = {{0x0, 0x0}}}}}}", "No locals."]
 
 
-def frame_text(kind, index, rng, site_pcs):
+def frame_text(kind: Tuple[str, str, str], index: int, rng: random.Random,
+               site_pcs: Dict[Tuple[str, str, int], int]) -> str:
     name, args, where = kind
     pc = site_pcs.get((name, where, index))
     if pc is None:
@@ -117,11 +118,11 @@ def frame_text(kind, index, rng, site_pcs):
     return out
 
 
-def generate(path, megabytes, seed=1):
+def generate(path: str, megabytes: float, seed: int = 1) -> int:
     rng = random.Random(seed)
-    site_pcs = {}
+    site_pcs: Dict[Tuple[str, str, int], int] = {}
     target = megabytes * 1000 * 1000
-    threads = []
+    threads: List[Tuple[Tuple[str, list], int, int]] = []
     size_guess = 0
     while size_guess < target:
         kind = rng.choices(KINDS, WEIGHTS)[0]
@@ -149,7 +150,7 @@ def generate(path, megabytes, seed=1):
     return len(threads)
 
 
-def generate_distinct(path, megabytes, seed=2):
+def generate_distinct(path: str, megabytes: float, seed: int = 2) -> int:
     """A dump in which no two frames are alike: every function, file, line and pc is new."""
     rng = random.Random(seed)
     target = megabytes * 1000 * 1000
@@ -173,45 +174,62 @@ def generate_distinct(path, megabytes, seed=2):
     return num
 
 
-def run_once(path: str, extra: List[str]) -> Tuple[float, int, int]:
-    """(seconds, peak RSS in bytes, exit status) of one offline run, output to /dev/null."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with open(os.devnull, "w") as sink:
+class Result(NamedTuple):
+    wall: float      # seconds
+    cpu: float       # user + system seconds of the child (steadier on a busy machine)
+    rss: int         # the child's peak RSS in bytes
+    status: int
+
+
+def run_once(tree: Path, path: str, extra: List[str]) -> Result:
+    """One offline run of the package in `tree`, output to /dev/null."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    with open(os.devnull, "w") as sink, tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "gdb_qemu_threads", path] + extra,
-                                 cwd=str(ROOT), env=env, stdout=sink, stderr=subprocess.PIPE)
+                                 cwd=str(tree), env=env, stdout=sink, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        err = child.stderr.read().decode(errors="replace") if child.stderr else ""
-        if child.stderr:
-            child.stderr.close()
-    if child.returncode:
-        sys.stderr.write("exit %d: %s\n" % (child.returncode, err.strip()[-500:]))
-    return elapsed, usage.ru_maxrss * 1024, child.returncode
+        code = os.waitstatus_to_exitcode(status)
+        child.returncode = code
+        if code:
+            errors.seek(0)
+            sys.stderr.write("exit %d: %s\n" % (code, errors.read().decode(errors="replace").strip()[-500:]))
+    return Result(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100, help="size of each dump in MB (default 100)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and print their names")
+    parser.add_argument("--compare", metavar="DIR", type=Path,
+                        help="another checkout of the project: run it on the same files and print the ratios")
     opts = parser.parse_args(argv)
     paths: Dict[str, str] = {}
     failed = False
+    trees = [("this", ROOT)] + ([("other", opts.compare.resolve())] if opts.compare else [])
     try:
         for kind, make in (("qemu-like", generate), ("all-distinct", generate_distinct)):
             fd, paths[kind] = tempfile.mkstemp(prefix="dump-bench-%s-" % kind, suffix=".txt")
             os.close(fd)
             threads = make(paths[kind], opts.mb)
             print("%s: %.1f MB, %d threads" % (kind, os.path.getsize(paths[kind]) / 1e6, threads))
-        print("%-13s %-6s %8s %8s %10s %9s" % ("dump", "output", "seconds", "MB/s", "peak RSS", "RSS/input"))
+        print("%-6s %-13s %-6s %8s %8s %8s %10s %9s" % (
+            "tree", "dump", "output", "seconds", "cpu s", "MB/s", "peak RSS", "RSS/input"))
         for kind, path in paths.items():
             size = os.path.getsize(path)
             for label, extra in (("table", []), ("json", ["--json"])):
-                elapsed, rss, status = run_once(path, extra)
-                failed = failed or status != 0
-                print("%-13s %-6s %8.2f %8.1f %7.0f MB %8.2fx" % (
-                    kind, label, elapsed, size / 1e6 / elapsed, rss / 1e6, rss / size))
+                results = {}
+                for name, tree in trees:
+                    got = results[name] = run_once(tree, path, extra)
+                    failed = failed or got.status != 0
+                    print("%-6s %-13s %-6s %8.2f %8.2f %8.1f %7.0f MB %8.2fx" % (
+                        name, kind, label, got.wall, got.cpu, size / 1e6 / got.wall, got.rss / 1e6, got.rss / size))
+                if opts.compare:
+                    this, other = results["this"], results["other"]
+                    print("%-6s %-13s %-6s %8s %8s speedup %.2fx (cpu %.2fx), memory %.2fx" % (
+                        "ratio", kind, label, "", "", other.wall / this.wall, other.cpu / this.cpu,
+                        this.rss / other.rss))
         print("targets: >= %.0f MB/s, peak RSS <= %.0fx the input" % (TARGET_MBPS, TARGET_RSS_RATIO))
         if opts.keep:
             for path in paths.values():

@@ -2,23 +2,30 @@
 that waits ("mutex=0x55d0c1a0 <qemu_global_mutex>") -> the thread's facts.
 
 A large dump repeats the same frames thousands of times: identical frames come back as one
-shared Frame object, and their strings are interned.
+shared Frame object, and equal names one string. The memo of them is bounded (CACHE_LIMIT):
+in a dump whose frames are all distinct it would only double the memory.
 """
 from __future__ import annotations
 
 import re
-import sys
 from typing import Dict, Optional, Tuple
 
 from ..model import Frame, ThreadSnapshot
 from ..vocab import WAIT_ARGUMENTS, canonical
 
 _ADDR = re.compile(r"0x([0-9a-fA-F]{1,16})[ \t]+in[ \t]", re.ASCII)
+# The usual shape, read in one match: "[0x.. in ]f (args)[ at file:line| from lib]". What it
+# does not take (templates, spaces in names, odd locations) goes the long way.
+# (Not re.ASCII: \s is then what str.strip() takes away, as the long way does.)
+_PLAIN = re.compile(r"(?:0x([0-9a-fA-F]{1,16}) in )?([^\s<>()]+) \(.*\)(?: at ([^\s:]+):([0-9]{1,9})| from (\S+))?",
+                    re.DOTALL)
 
 _ARGUMENT = {function: re.compile(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?" % arg)
              for function, arg in WAIT_ARGUMENTS.items()}
 
 FrameKey = Tuple[Optional[str], Optional[str], Optional[int], Optional[str], Optional[int], bool]
+
+CACHE_LIMIT = 1 << 16  # frames remembered; when full, the memo starts again
 
 
 class FrameParser:
@@ -26,11 +33,30 @@ class FrameParser:
 
     def __init__(self) -> None:
         self.frames: Dict[FrameKey, Frame] = {}
+        self.strings: Dict[str, str] = {}  # one object for equal names, files and libraries
         self.probes: Dict[str, Optional[str]] = {}  # function -> its waited-on argument's probe, or None
 
     def parse(self, text: str, level: Optional[int]) -> Optional[Frame]:
         """The Frame a frame's text shows ("0x.. in f (args) at file:line"), or None if none.
         `level` is the frame's number, None for the top frame of an `info threads` row."""
+        plain = _PLAIN.fullmatch(text)
+        if plain is not None:
+            address, name, file, line, library = plain.groups()
+            if address is not None:
+                pc: Optional[int] = int(address, 16)
+            elif text[:2] == "0x":
+                return None
+            else:
+                pc = None
+            if file is not None or library is not None or (") at " not in text and ") from " not in text):
+                key = (None if name == "??" else name, library, pc, file, int(line) if line else None,
+                       pc is None and bool(level))
+                frame = self.frames.get(key)
+                return frame if frame is not None else self.share(*key)
+        return self._parse(text, level)
+
+    def _parse(self, text: str, level: Optional[int]) -> Optional[Frame]:
+        """parse() of any text: names with templates, blanks or odd locations."""
         pc = None
         match = _ADDR.match(text)
         if match:
@@ -83,10 +109,13 @@ class FrameParser:
         key = (function, library, pc, file, line, inlined)
         frame = self.frames.get(key)
         if frame is None:
-            intern = sys.intern
-            frame = Frame(function=intern(function) if function else None,
-                          library=intern(library) if library else None,
-                          pc=pc, file=intern(file) if file else None, line=line, inlined=inlined)
+            if len(self.frames) >= CACHE_LIMIT:
+                self.frames.clear()
+                self.strings.clear()
+            one = self.strings.setdefault
+            frame = Frame(function=one(function, function) if function else None,
+                          library=one(library, library) if library else None,
+                          pc=pc, file=one(file, file) if file else None, line=line, inlined=inlined)
             self.frames[key] = frame
         return frame
 
@@ -94,6 +123,10 @@ class FrameParser:
         """The canonical name of a function whose lock or event argument is worth noting."""
         probe = self.probes.get(function, "")
         if probe == "":
+            if "wait" not in function and "lock" not in function:
+                # Every name in WAIT_ARGUMENTS has one of these words (a unit test checks it);
+                # other names get no place in `probes`: a dump may have millions of them.
+                return None
             name = canonical(function)
             probe = self.probes[function] = name if name in WAIT_ARGUMENTS else None
         return probe

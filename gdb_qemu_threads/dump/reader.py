@@ -73,7 +73,11 @@ class _Reader:
             for part in line.split("\r"):
                 self.feed(part)
             return
-        text, indent = clean(line)
+        text = line.lstrip(" ")
+        if text[:1] in (">", "-", "") or "\t" in line:  # quoted, a pager prompt, or blank
+            text, indent = clean(line)
+        else:
+            indent = len(line) - len(text)
         if not text:
             return  # blank lines change nothing: mail clients add and drop them
         first = text[0]

@@ -3,7 +3,8 @@ bounded lines (dump/source.py), one frame's text (dump/frames.py)."""
 from __future__ import annotations
 
 import io
-from typing import List, Tuple
+from pathlib import Path
+from typing import List, Optional, Tuple
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from gdb_qemu_threads.dump.frames import FrameParser
 from gdb_qemu_threads.dump.lines import clean, join, join_frame
 from gdb_qemu_threads.dump.source import LineSource
 from gdb_qemu_threads.model import ThreadSnapshot
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 # -- lines.py -------------------------------------------------------------------------------
 
@@ -128,3 +131,19 @@ def test_wait_argument_noted() -> None:
                        "0x1 in qemu_mutex_lock_impl (mutex=0x55d0c1a0 <qemu_global_mutex>, file=0x0) at q.c:9")
     assert snap.facts.wait_args == {"qemu_mutex_lock_impl": 0x55D0C1A0}
     assert snap.facts.arg_symbols == {0x55D0C1A0: "qemu_global_mutex"}
+
+
+FRAME_TEXTS = [line.split(None, 1)[1] for path in sorted(DATA.glob("*.txt"))
+               for line in path.read_text(encoding="utf-8").splitlines()
+               if line.lstrip().startswith("#") and len(line.split(None, 1)) == 2]
+FRAME_BITS = ["0x00007f0553a1a8ec in ", "0x1 in ", "0x", "f", "??", "g<int>", "operator()", " (", "(", ")",
+              "a=1", ", ", ") at ", ") from ", " at ", " from ", "x.c", ":", "42", "/lib/x.so.6", " ",
+              "\u00b2", "\u3000", "\x0b", "<signal handler called>", '"', "C:/a.c"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.sampled_from(FRAME_TEXTS),
+                 st.lists(st.sampled_from(FRAME_BITS) | st.text(max_size=4), max_size=12).map("".join)),
+       st.sampled_from([None, 0, 1, 7]))
+def test_the_quick_frame_reading_agrees_with_the_long_way(text: str, level: Optional[int]) -> None:
+    assert FrameParser().parse(text, level) == FrameParser()._parse(text, level)
