@@ -54,11 +54,24 @@ def _signature_table(paths: Sequence[str]) -> SignatureTable:
     """The built-in table with the user's files; an error names the file at fault."""
     try:
         return make_table(paths)
-    except (OSError, ValueError, re.error, RecursionError, OverflowError) as err:
+    except _SIGNATURE_ERRORS as err:
         message = getattr(err, "strerror", None) or str(err) or type(err).__name__
-        if not any(path in message for path in paths):
-            message = "--signatures %s: %s" % (", ".join(paths), message)
+        culprit = next((path for path in paths if not _loads(path)), paths[-1])
+        if culprit not in message:
+            message = "--signatures %s: %s" % (_shown(culprit), message)
         raise Failure(message.replace("\n", " ")) from None
+
+
+_SIGNATURE_ERRORS = (OSError, ValueError, re.error, RecursionError, OverflowError)
+
+
+def _loads(path: str) -> bool:
+    """Whether one signatures file loads on its own (to name the file at fault)."""
+    try:
+        make_table([path])
+    except _SIGNATURE_ERRORS:
+        return False
+    return True
 
 
 def _read_dumps(path: str) -> Tuple[List[List[ThreadSnapshot]], List[str]]:
@@ -138,13 +151,15 @@ def _error(line: str) -> None:
 
 
 def run(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
-    # Everything made here lives to the end and holds no cycles: the collector would only
-    # walk the growing heap again and again (a sixth of the time on a large dump).
+    # What is read and analysed lives to the end and holds no cycles: the collector would
+    # only walk the growing heap again and again (a sixth of the time on a large dump). It
+    # runs again for the output (json's encoder leaves cycles), on new objects only.
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _run(argv, out)
     finally:
+        gc.unfreeze()
         if collecting:
             gc.enable()
 
@@ -182,6 +197,8 @@ def _run(argv: Sequence[str], out: Optional[TextIO]) -> int:
         views = [view(analyze(sorted(snapshots, key=_by_number), table, source="offline"),
                       flat(opts.role), flat(opts.state), opts.threads) for snapshots in dumps]
         del dumps
+        gc.freeze()
+        gc.enable()
         try:
             _write_output(out, views, opts)
             out.flush()

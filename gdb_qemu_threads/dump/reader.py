@@ -74,13 +74,14 @@ class _Reader:
                 self.feed(part)
             return
         text = line.lstrip(" ")
-        if text[:1] in (">", "-", "") or "\t" in line:  # quoted, a pager prompt, or blank
+        first = text[:1]
+        if first == ">" or first == "-" or not first or "\t" in line:  # quoted, a pager prompt, blank
             text, indent = clean(line)
+            if not text:
+                return  # blank lines change nothing: mail clients add and drop them
+            first = text[0]
         else:
             indent = len(line) - len(text)
-        if not text:
-            return  # blank lines change nothing: mail clients add and drop them
-        first = text[0]
         if first == "#":
             match = patterns.FRAME.match(text)
             if match:

@@ -46,6 +46,8 @@ def _files(tmp: Path) -> None:
     (tmp / "nul-bytes.txt").write_bytes(SEED.replace(b"\n", b"\x00\n"))
     (tmp / "bad.json").write_text("{")
     (tmp / "not-a-list.json").write_text('{"id": "x"}')
+    (tmp / "good.json").write_text("[]")
+    (tmp / "bad-regex.json").write_text('[{"id": "x", "role": "worker", "detail": "d", "names": ["("]}]')
 
 
 def _one_line(message: str) -> str:
@@ -82,6 +84,9 @@ CATALOGUE = [
         _one_line(r"[^\n]*\S+/sub\b[^\n]*")),
     Odd("--signatures: not a list", "{dir}/seed.txt --signatures {dir}/not-a-list.json", 2,
         _one_line(r"[^\n]*\S+/not-a-list.json[^\n]*")),
+    Odd("--signatures: the second of two files has a bad regex",
+        "{dir}/seed.txt --signatures {dir}/good.json --signatures {dir}/bad-regex.json", 2,
+        _one_line(r"[^\n]*\S+/bad-regex.json[^\n]*")),
     Odd("standard output closed", "{dir}/seed.txt >&-", 2, _one_line("standard output is closed")),
     Odd("standard output full", "{dir}/seed.txt >/dev/full", 2,
         _one_line("cannot write the output: No space left on device")),
