@@ -102,7 +102,7 @@ def shell(command: str, tmp: Path, stdin: Optional[bytes] = None) -> subprocess.
     words = "%s -m gdb_qemu_threads %s" % (shlex.quote(sys.executable), command.format(dir=shlex.quote(str(tmp))))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(["sh", "-c", "exec " + words], cwd=str(ROOT), env=env, input=stdin,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+                          capture_output=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("odd", CATALOGUE, ids=[odd.what for odd in CATALOGUE])

@@ -15,8 +15,7 @@ SEED = DATA / "seed-info-threads.txt"
 
 def offline(*args, stdin=None):
     return subprocess.run([sys.executable, "-m", "gdb_qemu_threads"] + [str(a) for a in args],
-                          cwd=str(ROOT), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
+                          cwd=str(ROOT), input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_seed_reaches_the_write_ups_conclusions():
