@@ -3,6 +3,8 @@
     python -m gdb_qemu_threads FILE [--json] [--role ROLE] [--group] [--bt] ...
     python -m gdb_qemu_threads -          (read standard input)
 
+Any bytes may come in: bad UTF-8 is replaced, a line longer than 64 KiB is cut and one that
+goes on past 64 MiB ends the reading (both said in one line on standard error).
 Exit status: 0 printed a table or document; 2 bad usage, a file that cannot be read or is
 not a gdb dump, or output that cannot be written; 130 interrupted (Ctrl-C). Every error is
 one line on standard error.
