@@ -237,12 +237,9 @@ class _Reader:
         self.pending = Pending("row", snap, None, frame, 0)
 
     def on_header(self, match: re.Match[str]) -> None:
-        num = thread_number(match.group(1), match.group(2))
         inner = patterns.INNER.match(match.group(3))
-        if inner:
-            self.on_header_parts(num, patterns.lwp_of(inner), inner.group(5))
-        else:
-            self.on_header_parts(num, None, None)
+        self.on_header_parts(thread_number(match.group(1), match.group(2)),
+                             patterns.lwp_of(inner) if inner else None, inner.group(5) if inner else None)
 
     def on_header_parts(self, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> None:
         self.start_block(self.threads.header(num, lwp, name), True)
