@@ -127,6 +127,8 @@ class FrameParser:
                 # Every name in WAIT_ARGUMENTS has one of these words (a unit test checks it);
                 # other names get no place in `probes`: a dump may have millions of them.
                 return None
+            if len(self.probes) >= CACHE_LIMIT:
+                self.probes.clear()
             name = canonical(function)
             probe = self.probes[function] = name if name in WAIT_ARGUMENTS else None
         return probe

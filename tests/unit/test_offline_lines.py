@@ -147,3 +147,10 @@ FRAME_BITS = ["0x00007f0553a1a8ec in ", "0x1 in ", "0x", "f", "??", "g<int>", "o
        st.sampled_from([None, 0, 1, 7]))
 def test_the_quick_frame_reading_agrees_with_the_long_way(text: str, level: Optional[int]) -> None:
     assert FrameParser().parse(text, level) == FrameParser()._parse(text, level)
+
+
+def test_every_wait_function_has_wait_or_lock_in_its_name() -> None:
+    """FrameParser.wait_function looks up only names with "wait" or "lock" in them; canonical()
+    only takes away (prefixes, "@..." and "64"), so a name it maps to a wait has the word too."""
+    from gdb_qemu_threads.vocab import WAIT_ARGUMENTS
+    assert all("wait" in name or "lock" in name for name in WAIT_ARGUMENTS)
