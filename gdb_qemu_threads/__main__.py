@@ -16,7 +16,7 @@ import json
 import os
 import re
 import sys
-from json.encoder import encode_basestring_ascii as quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as quote
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from .analyze.groups import View, summary, view
@@ -209,7 +209,7 @@ def _run(argv: Sequence[str], out: Optional[TextIO]) -> int:
         if out is None:
             raise Failure("standard output is closed")
         if out is sys.stdout and hasattr(out, "reconfigure"):
-            out.reconfigure(errors="replace")  # type: ignore[attr-defined]  # any name prints
+            out.reconfigure(errors="replace")  # any name prints, whatever the locale
         table = _signature_table(opts.signatures)
         dumps, notes = _read_dumps(opts.file)
         if notes:
