@@ -53,6 +53,10 @@ def _shown(path: str) -> str:
     return "standard input" if path == "-" else path.replace("\n", "\\n").replace("\r", "\\r")
 
 
+# What loading an untrusted signatures file may raise.
+_SIGNATURE_ERRORS = (OSError, ValueError, re.error, RecursionError, OverflowError)
+
+
 def _signature_table(paths: Sequence[str]) -> SignatureTable:
     """The built-in table with the user's files; an error names the file at fault."""
     try:
@@ -63,9 +67,6 @@ def _signature_table(paths: Sequence[str]) -> SignatureTable:
         if culprit not in message:
             message = "--signatures %s: %s" % (_shown(culprit), message)
         raise Failure(message.replace("\n", " ")) from None
-
-
-_SIGNATURE_ERRORS = (OSError, ValueError, re.error, RecursionError, OverflowError)
 
 
 def _loads(path: str) -> bool:
