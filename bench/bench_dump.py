@@ -1,9 +1,11 @@
-"""Benchmark: the offline reader (gdb_qemu_threads.dump) on a large generated dump.
+"""Benchmark: the offline command line end to end on large generated dumps.
 
-Writes a QEMU-like dump (an `info threads` table, then `thread apply all bt` with `bt full`
-locals for some threads) of about --mb megabytes to a temporary file, parses it once with
-parse_dumps(open(...)), and prints the throughput and the peak RSS growth relative to the
-input size. Targets: >= 20 MB/s, growth <= 3x the input.
+Writes two dumps of about --mb megabytes each to temporary files: a QEMU-like one (an `info
+threads` table, then `thread apply all bt` with `bt full` locals for some threads; most frames
+repeat) and one whose frames are all distinct. Runs `python -m gdb_qemu_threads FILE` and
+`... FILE --json` on each, output to /dev/null, and prints for every run the time, the
+throughput and the child's peak RSS (from wait4) as a ratio of the input size.
+Targets: >= 50 MB/s, peak RSS <= 3x the input.
 
     python bench/bench_dump.py [--mb N] [--keep]
 """
@@ -12,14 +14,16 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gdb_qemu_threads.dump import parse_dumps  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MBPS = 50.0
+TARGET_RSS_RATIO = 3.0
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 GLIB = "/lib/x86_64-linux-gnu/libglib-2.0.so.0"
@@ -97,7 +101,8 @@ LOCALS = ["        ret = <optimized out>", "        pd = 0x7f{h}", "        __re
           "mask_was_saved = 0}}}}, priv = {{pad = {{0x0, 0x0}}}}}}", "No locals."]
 
 
-def frame_text(kind, index, rng, site_pcs):
+def frame_text(kind: Tuple[str, str, str], index: int, rng: random.Random,
+               site_pcs: Dict[Tuple[str, str, int], int]) -> str:
     name, args, where = kind
     pc = site_pcs.get((name, where, index))
     if pc is None:
@@ -113,11 +118,11 @@ def frame_text(kind, index, rng, site_pcs):
     return out
 
 
-def generate(path, megabytes, seed=1):
+def generate(path: str, megabytes: float, seed: int = 1) -> int:
     rng = random.Random(seed)
-    site_pcs = {}
+    site_pcs: Dict[Tuple[str, str, int], int] = {}
     target = megabytes * 1000 * 1000
-    threads = []
+    threads: List[Tuple[Tuple[str, list], int, int]] = []
     size_guess = 0
     while size_guess < target:
         kind = rng.choices(KINDS, WEIGHTS)[0]
@@ -145,36 +150,96 @@ def generate(path, megabytes, seed=1):
     return len(threads)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=100, help="dump size in MB (default 100)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated file and print its name")
-    opts = parser.parse_args(argv)
-    fd, path = tempfile.mkstemp(prefix="dump-bench-", suffix=".txt")
-    os.close(fd)
-    try:
-        nthreads = generate(path, opts.mb)
-        size = os.path.getsize(path)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def generate_distinct(path: str, megabytes: float, seed: int = 2) -> int:
+    """A dump in which no two frames are alike: every function, file, line and pc is new."""
+    rng = random.Random(seed)
+    target = megabytes * 1000 * 1000
+    written = 0
+    serial = 0
+    num = 0
+    with open(path, "w") as out:
+        out.write("(gdb) thread apply all bt\n")
+        while written < target:
+            num += 1
+            lines = ['\nThread %d (Thread 0x7f%010x (LWP %d) "worker"):' % (num, rng.getrandbits(36), 100000 + num)]
+            for level in range(rng.randrange(8, 24)):
+                serial += 1
+                lines.append("#%-2d 0x%016x in fn_%d_%x (opaque=0x%012x, n=%d) at ../src/file_%d.c:%d"
+                             % (level, 0x550000000000 + serial * 16, serial, rng.getrandbits(24),
+                                rng.getrandbits(44), serial, serial, serial % 100000))
+            block = "\n".join(lines) + "\n"
+            out.write(block)
+            written += len(block)
+        out.write("(gdb) \n")
+    return num
+
+
+class Result(NamedTuple):
+    wall: float      # seconds
+    cpu: float       # user + system seconds of the child (steadier on a busy machine)
+    rss: int         # the child's peak RSS in bytes
+    status: int
+
+
+def run_once(tree: Path, path: str, extra: List[str]) -> Result:
+    """One offline run of the package in `tree`, output to /dev/null."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    with open(os.devnull, "w") as sink, tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            dumps = parse_dumps(handle)
+        child = subprocess.Popen([sys.executable, "-m", "gdb_qemu_threads", path] + extra,
+                                 cwd=str(tree), env=env, stdout=sink, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        frames = sum(len(t.frames) for d in dumps for t in d)
-        distinct = len({id(f) for d in dumps for t in d for f in t.frames})
-        print("input: %.1f MB, %d threads, %d frames (%d distinct Frame objects)"
-              % (size / 1e6, nthreads, frames, distinct))
-        print("parsed: %d dump(s), %d threads in %.2f s" % (len(dumps), sum(len(d) for d in dumps), elapsed))
-        print("throughput: %.1f MB/s (target >= 20)" % (size / 1e6 / elapsed))
-        print("peak RSS growth: %.1f MB = %.2f x input (target <= 3)"
-              % ((rss_after - rss_before) / 1e6, (rss_after - rss_before) / size))
+        code = os.waitstatus_to_exitcode(status)
+        child.returncode = code
+        if code:
+            errors.seek(0)
+            sys.stderr.write("exit %d: %s\n" % (code, errors.read().decode(errors="replace").strip()[-500:]))
+    return Result(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=100, help="size of each dump in MB (default 100)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files and print their names")
+    parser.add_argument("--compare", metavar="DIR", type=Path,
+                        help="another checkout of the project: run it on the same files and print the ratios")
+    opts = parser.parse_args(argv)
+    paths: Dict[str, str] = {}
+    failed = False
+    trees = [("this", ROOT)] + ([("other", opts.compare.resolve())] if opts.compare else [])
+    try:
+        for kind, make in (("qemu-like", generate), ("all-distinct", generate_distinct)):
+            fd, paths[kind] = tempfile.mkstemp(prefix="dump-bench-%s-" % kind, suffix=".txt")
+            os.close(fd)
+            threads = make(paths[kind], opts.mb)
+            print("%s: %.1f MB, %d threads" % (kind, os.path.getsize(paths[kind]) / 1e6, threads))
+        print("%-6s %-13s %-6s %8s %8s %8s %10s %9s" % (
+            "tree", "dump", "output", "seconds", "cpu s", "MB/s", "peak RSS", "RSS/input"))
+        for kind, path in paths.items():
+            size = os.path.getsize(path)
+            for label, extra in (("table", []), ("json", ["--json"])):
+                results = {}
+                for name, tree in trees:
+                    got = results[name] = run_once(tree, path, extra)
+                    failed = failed or got.status != 0
+                    print("%-6s %-13s %-6s %8.2f %8.2f %8.1f %7.0f MB %8.2fx" % (
+                        name, kind, label, got.wall, got.cpu, size / 1e6 / got.wall, got.rss / 1e6, got.rss / size))
+                if opts.compare:
+                    this, other = results["this"], results["other"]
+                    print("%-6s %-13s %-6s %8s %8s speedup %.2fx (cpu %.2fx), memory %.2fx" % (
+                        "ratio", kind, label, "", "", other.wall / this.wall, other.cpu / this.cpu,
+                        this.rss / other.rss))
+        print("targets: >= %.0f MB/s, peak RSS <= %.0fx the input" % (TARGET_MBPS, TARGET_RSS_RATIO))
         if opts.keep:
-            print("kept: %s" % path)
+            for path in paths.values():
+                print("kept: %s" % path)
     finally:
         if not opts.keep:
-            os.unlink(path)
+            for path in paths.values():
+                os.unlink(path)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,8 +15,7 @@ SEED = DATA / "seed-info-threads.txt"
 
 def offline(*args, stdin=None):
     return subprocess.run([sys.executable, "-m", "gdb_qemu_threads"] + [str(a) for a in args],
-                          cwd=str(ROOT), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
+                          cwd=str(ROOT), input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_seed_reaches_the_write_ups_conclusions():
@@ -84,3 +83,27 @@ def test_help_lists_the_options():
     assert run.returncode == 0
     for option in ("--json", "--role", "--state", "--group", "--bt", "--dump", "--signatures"):
         assert option in run.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["--role", "vcpu,worker"], ["--role", "migration"]],
+                         ids=["all", "filtered", "none"])
+def test_json_is_written_piece_by_piece_as_the_one_document(args):
+    """The streamed --json output is, byte for byte, json.dumps(document(view), indent=1),
+    with one document or with several dumps in one file."""
+    import io
+
+    from gdb_qemu_threads.__main__ import run
+    from gdb_qemu_threads.analyze.groups import view
+    from gdb_qemu_threads.analyze.pipeline import analyze
+    from gdb_qemu_threads.dump import parse_dump_text
+    from gdb_qemu_threads.render.json_doc import document
+
+    roles = args[1].split(",") if args else []
+    for path in sorted(DATA.glob("*.txt")):
+        out = io.StringIO()
+        assert run([str(path), "--json"] + args, out) == 0
+        docs = [document(view(analyze(sorted(d, key=lambda s: (s.num is None, s.num or 0)), source="offline"),
+                              roles))
+                for d in parse_dump_text(path.read_text())]
+        expected = docs[0] if len(docs) == 1 else {"dumps": docs}
+        assert out.getvalue() == json.dumps(expected, indent=1) + "\n", path.name
