@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MBPS = 50.0
@@ -101,8 +101,8 @@ LOCALS = ["        ret = <optimized out>", "        pd = 0x7f{h}", "        __re
           "mask_was_saved = 0}}}}, priv = {{pad = {{0x0, 0x0}}}}}}", "No locals."]
 
 
-def frame_text(kind: Tuple[str, str, str], index: int, rng: random.Random,
-               site_pcs: Dict[Tuple[str, str, int], int]) -> str:
+def frame_text(kind: tuple[str, str, str], index: int, rng: random.Random,
+               site_pcs: dict[tuple[str, str, int], int]) -> str:
     name, args, where = kind
     pc = site_pcs.get((name, where, index))
     if pc is None:
@@ -120,9 +120,9 @@ def frame_text(kind: Tuple[str, str, str], index: int, rng: random.Random,
 
 def generate(path: str, megabytes: float, seed: int = 1) -> int:
     rng = random.Random(seed)
-    site_pcs: Dict[Tuple[str, str, int], int] = {}
+    site_pcs: dict[tuple[str, str, int], int] = {}
     target = megabytes * 1000 * 1000
-    threads: List[Tuple[Tuple[str, list], int, int]] = []
+    threads: list[tuple[tuple[str, list], int, int]] = []
     size_guess = 0
     while size_guess < target:
         kind = rng.choices(KINDS, WEIGHTS)[0]
@@ -181,7 +181,7 @@ class Result(NamedTuple):
     status: int
 
 
-def run_once(tree: Path, path: str, extra: List[str]) -> Result:
+def run_once(tree: Path, path: str, extra: list[str]) -> Result:
     """One offline run of the package in `tree`, output to /dev/null."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     with open(os.devnull, "w") as sink, tempfile.TemporaryFile() as errors:
@@ -198,14 +198,14 @@ def run_once(tree: Path, path: str, extra: List[str]) -> Result:
     return Result(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100, help="size of each dump in MB (default 100)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and print their names")
     parser.add_argument("--compare", metavar="DIR", type=Path,
                         help="another checkout of the project: run it on the same files and print the ratios")
     opts = parser.parse_args(argv)
-    paths: Dict[str, str] = {}
+    paths: dict[str, str] = {}
     failed = False
     trees = [("this", ROOT)] + ([("other", opts.compare.resolve())] if opts.compare else [])
     try:

@@ -15,11 +15,12 @@ import gc
 import json
 import os
 import re
+import shutil
 import sys
 from json.encoder import encode_basestring_ascii as quote
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Sequence, TextIO
 
-from .analyze.groups import View, summary, view
+from .analyze.groups import View, missing_threads, summary, view
 from .analyze.pipeline import analyze
 from .dump import DumpError, parse_dumps
 from .dump.source import LineSource
@@ -29,6 +30,7 @@ from .render.json_doc import document, thread_doc
 from .render.output import render
 from .signature_file import make_table
 from .signatures import SignatureTable
+from .threadlist import thread_range
 
 PROG = "gdb-qemu-threads"
 
@@ -78,10 +80,10 @@ def _loads(path: str) -> bool:
     return True
 
 
-def _read_dumps(path: str) -> Tuple[List[List[ThreadSnapshot]], List[str]]:
+def _read_dumps(path: str) -> tuple[list[list[ThreadSnapshot]], list[str]]:
     """The dumps in a file (or standard input), and notes on what was left out of it."""
     name = _shown(path)
-    source: Optional[LineSource] = None
+    source: LineSource | None = None
     try:
         if path == "-":
             stdin = sys.stdin
@@ -104,7 +106,7 @@ def _read_dumps(path: str) -> Tuple[List[List[ThreadSnapshot]], List[str]]:
     return dumps, source.notes() if source is not None else []
 
 
-def _by_number(snapshot: ThreadSnapshot) -> Tuple[bool, int]:
+def _by_number(snapshot: ThreadSnapshot) -> tuple[bool, int]:
     return (snapshot.num is None, snapshot.num or 0)
 
 
@@ -121,11 +123,12 @@ def _write_json(write: Callable[[str], Any], each: View, level: int) -> None:
     rest["summary"] = summary(each.reports)
     for key, value in rest.items():
         if key != "threads":
-            write("," + pad + " " + json.dumps(key) + ": " + json.dumps(value, indent=1).replace("\n", pad + " "))
+            text = json.dumps(value, indent=1).replace("\n", pad + " ")
+            write("," + pad + " " + json.dumps(key) + ": " + text)
     write(pad + "}")
 
 
-def _json_object(doc: Dict[str, Any], pad: str) -> str:
+def _json_object(doc: dict[str, Any], pad: str) -> str:
     """json.dumps(doc, indent=1) for a dict placed after `pad` (a line end and its indent).
     json's indenting encoder is pure Python; a thread's scalars and frame names go through
     its C string quoting here instead, three times faster on a large dump."""
@@ -147,7 +150,7 @@ def _json_value(value: Any, pad: str) -> str:
     return json.dumps(value, indent=1).replace("\n", pad)  # anything else, the usual way
 
 
-def _write_output(out: TextIO, views: List[View], opts: Any) -> None:
+def _write_output(out: TextIO, views: list[View], opts: Any) -> None:
     write = out.write
     if opts.json:
         if len(views) == 1:
@@ -160,11 +163,14 @@ def _write_output(out: TextIO, views: List[View], opts: Any) -> None:
             write("\n ]\n}" if views else "]\n}")
         write("\n")
         return
-    colour_on = opts.color == "on" or (opts.color in (None, "auto") and out.isatty())
+    terminal = out.isatty()
+    colour_on = opts.color == "on" or (opts.color in (None, "auto") and terminal
+                                       and not os.environ.get("NO_COLOR"))
+    width = shutil.get_terminal_size().columns if terminal else None  # a pipe: unlimited
     for index, each in enumerate(views):
         if len(views) > 1:
             write("%sdump %d of %d\n" % ("\n" if index else "", index + 1, len(views)))
-        write(render(each, opts, colour_on) + "\n")
+        write(render(each, opts, colour_on, width) + "\n")
 
 
 def _say(line: str) -> None:
@@ -176,7 +182,7 @@ def _error(line: str) -> None:
         sys.stderr.write(line + "\n")
 
 
-def run(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
+def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     # What is read and analysed lives to the end and holds no cycles: the collector would
     # only walk the growing heap again and again (a sixth of the time on a large dump). It
     # runs again for the output (json's encoder leaves cycles), on new objects only.
@@ -190,7 +196,7 @@ def run(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
             gc.enable()
 
 
-def _run(argv: Sequence[str], out: Optional[TextIO]) -> int:
+def _run(argv: Sequence[str], out: TextIO | None) -> int:
     parser = make_parser()
     try:
         opts = parser.parse_args(list(argv))
@@ -223,6 +229,11 @@ def _run(argv: Sequence[str], out: Optional[TextIO]) -> int:
         views = [view(analyze(sorted(snapshots, key=_by_number), table, source="offline"),
                       flat(opts.role), flat(opts.state), opts.threads) for snapshots in dumps]
         del dumps
+        for each in views:  # with several dumps, a thread in any of them will do
+            missing = missing_threads(each.analysis, opts.threads)
+            if missing and len(views) == 1:
+                raise Failure("no thread %s in the dump (%s)" % (missing[0],
+                                                                thread_range(each.analysis.reports)))
         gc.freeze()
         gc.enable()
         try:
@@ -249,7 +260,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:

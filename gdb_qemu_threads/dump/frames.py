@@ -8,7 +8,7 @@ in a dump whose frames are all distinct it would only double the memory.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 from ..model import Frame, ThreadSnapshot
 from ..vocab import WAIT_ARGUMENTS, canonical
@@ -17,8 +17,8 @@ _ADDR = re.compile(r"0x([0-9a-fA-F]{1,16})[ \t]+in[ \t]", re.ASCII)
 # The usual shape, read in one match: "[0x.. in ]f (args)[ at file:line| from lib]". What it
 # does not take (templates, spaces in names, odd locations) goes the long way.
 # (Not re.ASCII: \s is then what str.strip() takes away, as the long way does.)
-_PLAIN = re.compile(r"(?:0x([0-9a-fA-F]{1,16}) in )?([^\s<>()]+) \(.*\)(?: at ([^\s:]+):([0-9]{1,9})| from (\S+))?",
-                    re.DOTALL)
+_PLAIN = re.compile(r"(?:0x([0-9a-fA-F]{1,16}) in )?([^\s<>()]+) \(.*\)"
+                    r"(?: at ([^\s:]+):([0-9]{1,9})| from (\S+))?", re.DOTALL)
 
 _ARGUMENT = {function: re.compile(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?" % arg)
              for function, arg in WAIT_ARGUMENTS.items()}
@@ -32,18 +32,18 @@ class FrameParser:
     """Frame texts -> shared Frame objects; remembers which functions wait on an argument."""
 
     def __init__(self) -> None:
-        self.frames: Dict[FrameKey, Frame] = {}
-        self.strings: Dict[str, str] = {}  # one object for equal names, files and libraries
-        self.probes: Dict[str, Optional[str]] = {}  # function -> its waited-on argument's probe, or None
+        self.frames: dict[FrameKey, Frame] = {}
+        self.strings: dict[str, str] = {}  # one object for equal names, files and libraries
+        self.probes: dict[str, str | None] = {}  # function -> its waited-on argument's probe, or None
 
-    def parse(self, text: str, level: Optional[int]) -> Optional[Frame]:
+    def parse(self, text: str, level: int | None) -> Frame | None:
         """The Frame a frame's text shows ("0x.. in f (args) at file:line"), or None if none.
         `level` is the frame's number, None for the top frame of an `info threads` row."""
         plain = _PLAIN.fullmatch(text)
         if plain is not None:
             address, name, file, line, library = plain.groups()
             if address is not None:
-                pc: Optional[int] = int(address, 16)
+                pc: int | None = int(address, 16)
             elif text[:2] == "0x":
                 return None
             else:
@@ -55,7 +55,7 @@ class FrameParser:
                 return frame if frame is not None else self.share(*key)
         return self._parse(text, level)
 
-    def _parse(self, text: str, level: Optional[int]) -> Optional[Frame]:
+    def _parse(self, text: str, level: int | None) -> Frame | None:
         """parse() of any text: names with templates, blanks or odd locations."""
         pc = None
         match = _ADDR.match(text)
@@ -85,7 +85,7 @@ class FrameParser:
                 break
             cut = nxt
             name = rest[:cut].strip()
-        function: Optional[str] = None if name == "??" or not name else name
+        function: str | None = None if name == "??" or not name else name
         library = file = None
         line = None
         at = rest.rfind(") at ", cut)
@@ -104,8 +104,8 @@ class FrameParser:
         inlined = pc is None and bool(level) and not (function or "").startswith("<")
         return self.share(function, library, pc, file, line, inlined)
 
-    def share(self, function: Optional[str], library: Optional[str], pc: Optional[int],
-              file: Optional[str], line: Optional[int], inlined: bool) -> Frame:
+    def share(self, function: str | None, library: str | None, pc: int | None,
+              file: str | None, line: int | None, inlined: bool) -> Frame:
         key = (function, library, pc, file, line, inlined)
         frame = self.frames.get(key)
         if frame is None:
@@ -119,7 +119,7 @@ class FrameParser:
             self.frames[key] = frame
         return frame
 
-    def wait_function(self, function: str) -> Optional[str]:
+    def wait_function(self, function: str) -> str | None:
         """The canonical name of a function whose lock or event argument is worth noting."""
         probe = self.probes.get(function, "")
         if probe == "":

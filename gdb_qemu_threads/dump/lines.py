@@ -7,7 +7,7 @@ about the shape of lines; what a line means is the reader's business (reader.py)
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional, Tuple
+from typing import Iterator
 
 from ..model import ThreadSnapshot
 
@@ -31,7 +31,7 @@ class Pending:
 
     __slots__ = ("kind", "snap", "level", "text", "indent", "joins")
 
-    def __init__(self, kind: str, snap: Optional[ThreadSnapshot], level: Optional[int],
+    def __init__(self, kind: str, snap: ThreadSnapshot | None, level: int | None,
                  text: str, indent: int) -> None:
         self.kind = kind      # "frame", "row" or "header"
         self.snap = snap      # a row's thread
@@ -53,7 +53,7 @@ def split_lines(text: str) -> Iterator[str]:
         start = stop + 1
 
 
-def clean(line: str) -> Tuple[str, int]:
+def clean(line: str) -> tuple[str, int]:
     """(text, indent) of one line without CR: tabs made spaces, quote marks and pager prompts
     removed; text has no leading blanks and is "" for a blank line."""
     if "\t" in line:
@@ -76,7 +76,7 @@ def may_continue(head: str, head_indent: int, joins: int, text: str, indent: int
                 or len(head) + len(text) > MAX_JOINED)
 
 
-def join_frame(head: str, tail: str) -> Optional[str]:
+def join_frame(head: str, tail: str) -> str | None:
     """A frame's text `head` continued by `tail`, or None when `tail` is not its rest."""
     if head.endswith(")") and tail.startswith(("at ", "from ")) and frame_complete(head):
         return head + " " + tail  # the location went to a line of its own

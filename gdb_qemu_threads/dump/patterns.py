@@ -3,7 +3,6 @@ against a line's text after clean-up (lines.clean: no leading blanks, no tabs)."
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 _A = re.ASCII
 # What identifies a thread: "Thread 0x7f.. (LWP n)", "LWP n", "process n", "Thread pid.tid".
@@ -41,7 +40,7 @@ GDB_SAYS = ("warning:", "Reading symbols", "Downloading", "Download failed", "Us
             "<http", "--Type", "---Type", "Debuginfod", "Enable debuginfod", "No ")
 
 
-def lwp_of(target: re.Match[str]) -> Optional[int]:
+def lwp_of(target: re.Match[str]) -> int | None:
     """The LWP in a match of INNER (or of any pattern that starts with TARGET's groups)."""
     text = target.group(1) or target.group(2) or target.group(3) or target.group(4)
     return int(text) if text else None

@@ -13,7 +13,7 @@ threads.py's; this module is the state machine that ties them together.
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional, Union
+from typing import Iterable
 
 from ..model import Frame, ThreadSnapshot
 from . import patterns
@@ -28,12 +28,12 @@ class DumpError(ValueError):
     """The text holds no gdb thread list or backtrace. str() is one line."""
 
 
-def parse_dump_text(text: str) -> List[List[ThreadSnapshot]]:
+def parse_dump_text(text: str) -> list[list[ThreadSnapshot]]:
     """parse_dumps() of a whole string."""
     return parse_dumps(split_lines(text))
 
 
-def parse_dumps(lines: Iterable[Union[str, bytes]]) -> List[List[ThreadSnapshot]]:
+def parse_dumps(lines: Iterable[str | bytes]) -> list[list[ThreadSnapshot]]:
     """One list of snapshots per dump found, threads in the order the text shows them.
 
     Lines may be bytes (decoded as UTF-8, bad bytes replaced). Raises DumpError (only that)
@@ -60,11 +60,11 @@ class _Reader:
     def __init__(self) -> None:
         self.threads = Threads()
         self.parser = FrameParser()
-        self.selected: Optional[Ident] = None  # the thread gdb has selected, as last shown
-        self.block: Optional[ThreadSnapshot] = None  # thread whose frames are being read
+        self.selected: Ident | None = None  # the thread gdb has selected, as last shown
+        self.block: ThreadSnapshot | None = None  # thread whose frames are being read
         self.block_applied = False             # that block has a `thread apply` header
         self.block_frames = 0
-        self.pending: Optional[Pending] = None
+        self.pending: Pending | None = None
 
     # -- lines ------------------------------------------------------------------------
     def feed(self, line: str) -> None:
@@ -157,9 +157,7 @@ class _Reader:
                 block.complete = False
         elif indent >= 2 or patterns.LOCAL.match(text):
             pass  # `bt full` locals and what they print over several lines
-        elif patterns.APPLY_ALL.match(text):
-            self.on_command(text)
-        elif len(text) < 40 and patterns.COMMAND.match(text):
+        elif patterns.APPLY_ALL.match(text) or len(text) < 40 and patterns.COMMAND.match(text):
             self.on_command(text)
         elif text.startswith(patterns.GDB_SAYS) or text.startswith("0x"):
             pass
@@ -241,7 +239,7 @@ class _Reader:
         self.on_header_parts(thread_number(match.group(1), match.group(2)),
                              patterns.lwp_of(inner) if inner else None, inner.group(5) if inner else None)
 
-    def on_header_parts(self, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> None:
+    def on_header_parts(self, num: int | None, lwp: int | None, name: str | None) -> None:
         self.start_block(self.threads.header(num, lwp, name), True)
 
     def start_block(self, snap: ThreadSnapshot, applied: bool) -> None:
@@ -295,6 +293,6 @@ class _Reader:
         if patterns.APPLY_ALL.match(command):
             self.threads.apply_all()
 
-    def finish(self) -> List[List[ThreadSnapshot]]:
+    def finish(self) -> list[list[ThreadSnapshot]]:
         self.flush()
         return self.threads.finish()

@@ -8,7 +8,7 @@ STOP_AFTER stops the reading altogether, so that memory stays bounded and the co
 from __future__ import annotations
 
 import codecs
-from typing import BinaryIO, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Iterator
 
 LINE_LIMIT = 64 * 1024           # characters: gdb's longest lines (a `bt full` local) are far shorter
 STOP_AFTER = 64 * 1024 * 1024    # characters of one line after which reading stops
@@ -26,8 +26,8 @@ class LineSource:
         self.stop_after = stop_after
         self.chunk = chunk
         self.cut = 0                       # lines cut at `limit`
-        self.first_cut: Optional[int] = None   # the first of them (line number from 1)
-        self.stopped_at: Optional[int] = None  # the endless line that stopped the reading
+        self.first_cut: int | None = None   # the first of them (line number from 1)
+        self.stopped_at: int | None = None  # the endless line that stopped the reading
         self._line = 0                     # number of the line being read, from 0
 
     def __iter__(self) -> Iterator[str]:
@@ -75,15 +75,15 @@ class LineSource:
             self._line += 1
             yield carry
 
-    def _long_line(self, line: str) -> List[str]:
+    def _long_line(self, line: str) -> list[str]:
         """A whole line over the limit: lines of its own at lone CRs (old Mac line ends), and
         each part cut at the limit."""
         return [self._cut(part) for part in line.split("\r")]
 
-    def _overflow(self, carry: str) -> Tuple[List[str], str, int]:
+    def _overflow(self, carry: str) -> tuple[list[str], str, int]:
         """An unfinished line grew past the limit: (lines done, what is kept of the rest,
         the skip state)."""
-        done: List[str] = []
+        done: list[str] = []
         if "\r" in carry:  # lone CRs end lines too
             done = carry.split("\r")
             carry = done.pop()
@@ -100,7 +100,7 @@ class LineSource:
             self.first_cut = self._line + 1
         return part[: self.limit]
 
-    def notes(self) -> List[str]:
+    def notes(self) -> list[str]:
         """What was left out, one clause each, for the user."""
         notes = []
         stopped = self.stopped_at

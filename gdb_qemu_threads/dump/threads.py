@@ -7,7 +7,7 @@ other (several dumps: the same thread in a second block starts the next one).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Optional, Tuple
 
 from ..model import ThreadSnapshot
 
@@ -20,14 +20,14 @@ class Dump:
     __slots__ = ("threads", "by_num", "by_lwp", "rowed", "applied", "has_rows")
 
     def __init__(self) -> None:
-        self.threads: List[ThreadSnapshot] = []
-        self.by_num: Dict[int, ThreadSnapshot] = {}
-        self.by_lwp: Dict[int, ThreadSnapshot] = {}
-        self.rowed: Set[int] = set()     # id() of threads with an `info threads` row
-        self.applied: Set[int] = set()   # id() of threads with a `thread apply` block
+        self.threads: list[ThreadSnapshot] = []
+        self.by_num: dict[int, ThreadSnapshot] = {}
+        self.by_lwp: dict[int, ThreadSnapshot] = {}
+        self.rowed: set[int] = set()     # id() of threads with an `info threads` row
+        self.applied: set[int] = set()   # id() of threads with a `thread apply` block
         self.has_rows = False
 
-    def find(self, num: Optional[int], lwp: Optional[int]) -> Tuple[Optional[ThreadSnapshot], bool]:
+    def find(self, num: int | None, lwp: int | None) -> tuple[ThreadSnapshot | None, bool]:
         """The thread with this number (or else LWP), and whether the ids contradict it."""
         snap = self.by_num.get(num) if num is not None else None
         if snap is None and lwp is not None:
@@ -38,7 +38,7 @@ class Dump:
                  or (num is not None and snap.num is not None and snap.num != num))
         return snap, clash
 
-    def add(self, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> ThreadSnapshot:
+    def add(self, num: int | None, lwp: int | None, name: str | None) -> ThreadSnapshot:
         snap = ThreadSnapshot(num=num, lwp=lwp, name=name)
         self.threads.append(snap)
         self.register(snap)
@@ -50,8 +50,8 @@ class Dump:
         if snap.lwp is not None:
             self.by_lwp.setdefault(snap.lwp, snap)
 
-    def merge(self, snap: ThreadSnapshot, num: Optional[int], lwp: Optional[int],
-              name: Optional[str]) -> None:
+    def merge(self, snap: ThreadSnapshot, num: int | None, lwp: int | None,
+              name: str | None) -> None:
         """What a later line tells of a known thread, where it was not known yet."""
         fill(snap, num, lwp, name)
         self.register(snap)
@@ -61,7 +61,7 @@ class Threads:
     """Every dump found so far; the last one is the one being read."""
 
     def __init__(self) -> None:
-        self.dumps: List[Dump] = [Dump()]
+        self.dumps: list[Dump] = [Dump()]
 
     @property
     def current(self) -> Dump:
@@ -82,7 +82,7 @@ class Threads:
         if self.dumps[-1].applied:
             self.new_dump()
 
-    def row(self, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> ThreadSnapshot:
+    def row(self, num: int | None, lwp: int | None, name: str | None) -> ThreadSnapshot:
         """The thread of an `info threads` row (a second row for it starts a new dump)."""
         dump = self.dumps[-1]
         snap, clash = dump.find(num, lwp)
@@ -100,7 +100,7 @@ class Threads:
         dump.has_rows = True
         return snap
 
-    def header(self, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> ThreadSnapshot:
+    def header(self, num: int | None, lwp: int | None, name: str | None) -> ThreadSnapshot:
         """The thread of a `thread apply` header (a second block for it starts a new dump)."""
         dump = self.dumps[-1]
         snap, clash = dump.find(num, lwp)
@@ -114,7 +114,7 @@ class Threads:
         dump.applied.add(id(snap))
         return snap
 
-    def selected(self, ident: Optional[Ident]) -> ThreadSnapshot:
+    def selected(self, ident: Ident | None) -> ThreadSnapshot:
         """The thread gdb has selected, for frames with no header of their own (a thread of
         its own when the text does not say which one is selected)."""
         dump = self.dumps[-1]
@@ -130,8 +130,8 @@ class Threads:
         dump.merge(snap, num, lwp, name)
         return snap
 
-    def claim(self, snap: ThreadSnapshot, num: Optional[int], lwp: Optional[int],
-              name: Optional[str]) -> None:
+    def claim(self, snap: ThreadSnapshot, num: int | None, lwp: int | None,
+              name: str | None) -> None:
         """Give a thread read without ids these ids, unless another thread has them."""
         dump = self.dumps[-1]
         if dump.find(num, lwp)[0] is None:
@@ -141,7 +141,7 @@ class Threads:
         """Whether the thread has a `thread apply` block in the current dump."""
         return id(snap) in self.dumps[-1].applied
 
-    def finish(self) -> List[List[ThreadSnapshot]]:
+    def finish(self) -> list[list[ThreadSnapshot]]:
         for dump in self.dumps:
             for snap in dump.threads:
                 if not snap.frames:
@@ -149,16 +149,16 @@ class Threads:
         return [dump.threads for dump in self.dumps if dump.threads]
 
 
-def thread_number(num: Optional[str], sub: Optional[str]) -> Optional[int]:
+def thread_number(num: str | None, sub: str | None) -> int | None:
     """gdb's thread number; "2.3" (inferior 2, thread 3) gives 3."""
     return to_int(sub if sub is not None else num)
 
 
-def to_int(text: Optional[str]) -> Optional[int]:
+def to_int(text: str | None) -> int | None:
     return int(text) if text else None
 
 
-def fill(snap: ThreadSnapshot, num: Optional[int], lwp: Optional[int], name: Optional[str]) -> None:
+def fill(snap: ThreadSnapshot, num: int | None, lwp: int | None, name: str | None) -> None:
     if snap.num is None:
         snap.num = num
     if snap.lwp is None:

@@ -189,7 +189,7 @@ Thread 1 (process 4408):
 
 def test_info_threads_lwp_and_process_targets():
     text = """\
-  Id   Target Id         Frame 
+  Id   Target Id         Frame
 * 1    LWP 4408          0x00007f3a1c8d7bf6 in __ppoll () from /lib64/libc.so.6
   2    LWP 4411          syscall () at ../sysdeps/unix/sysv/linux/x86_64/syscall.S:38
   3    process 4412      0x0000000000000000 in ?? ()

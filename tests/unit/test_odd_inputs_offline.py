@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import pytest
 
@@ -98,7 +98,7 @@ CATALOGUE = [
 ]
 
 
-def shell(command: str, tmp: Path, stdin: Optional[bytes] = None) -> subprocess.CompletedProcess:
+def shell(command: str, tmp: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     words = "%s -m gdb_qemu_threads %s" % (shlex.quote(sys.executable), command.format(dir=shlex.quote(str(tmp))))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(["sh", "-c", "exec " + words], cwd=str(ROOT), env=env, input=stdin,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 import pytest
 from hypothesis import given, settings
@@ -28,7 +27,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
     ("--Type <RET> for more, q to quit, c to continue without paging--#3  i ()", ("#3  i ()", 0)),
     ("   ", ("", 3)),
 ])
-def test_clean(line: str, expected: Tuple[str, int]) -> None:
+def test_clean(line: str, expected: tuple[str, int]) -> None:
     assert clean(line) == expected
 
 
@@ -46,14 +45,14 @@ def test_join_frame_puts_back_what_a_wrap_split() -> None:
 # -- source.py ------------------------------------------------------------------------------
 
 
-def lines_of(data: bytes, **kwargs: int) -> Tuple[List[str], LineSource]:
+def lines_of(data: bytes, **kwargs: int) -> tuple[list[str], LineSource]:
     source = LineSource(io.BytesIO(data), **kwargs)
     return list(source), source
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="ab\u00e9\u20ac\r\n", max_size=30), max_size=20), st.integers(1, 9))
-def test_lines_do_not_depend_on_where_chunks_end(parts: List[str], chunk: int) -> None:
+def test_lines_do_not_depend_on_where_chunks_end(parts: list[str], chunk: int) -> None:
     data = "".join(parts).encode()
     whole = data.decode().split("\n")
     if whole[-1] == "":
@@ -145,7 +144,7 @@ FRAME_BITS = ["0x00007f0553a1a8ec in ", "0x1 in ", "0x", "f", "??", "g<int>", "o
 @given(st.one_of(st.sampled_from(FRAME_TEXTS),
                  st.lists(st.sampled_from(FRAME_BITS) | st.text(max_size=4), max_size=12).map("".join)),
        st.sampled_from([None, 0, 1, 7]))
-def test_the_quick_frame_reading_agrees_with_the_long_way(text: str, level: Optional[int]) -> None:
+def test_the_quick_frame_reading_agrees_with_the_long_way(text: str, level: int | None) -> None:
     assert FrameParser().parse(text, level) == FrameParser()._parse(text, level)
 
 
