@@ -259,7 +259,8 @@ class OriginStore:
         return out
 
     def records_of(self, inferior: int, pid: int) -> List[OriginRecord]:
-        return list(self.records.get((inferior, pid), []))
+        """In creation order (threads are paired in the order gdb reports them)."""
+        return sorted(self.records.get((inferior, pid), []), key=lambda r: r.seq)
 
     def latest_pid(self, inferior: int) -> Optional[int]:
         """The process of `inferior` recorded last (the current one, or the one that ended)."""
