@@ -24,7 +24,7 @@ apart and never paired with a thread.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..model import Frame
 
@@ -210,7 +210,7 @@ class OriginStore:
             record.alive = False
             record.num = None
 
-    def refresh(self, inferior: int, pid: int, live: Dict[int, Tuple[Optional[int], Optional[str]]]
+    def refresh(self, inferior: int, pid: int, live: Mapping[int, Tuple[Optional[int], Optional[str]]]
                 ) -> None:
         """Mark who is alive: `live` maps each live LWP of the process to (gdb number, name)."""
         for lwp, record in self.by_lwp.get((inferior, pid), {}).items():

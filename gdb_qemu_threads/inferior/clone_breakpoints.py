@@ -29,18 +29,18 @@ _CLONE_REGS = {"x86-64": ("rdx", "r8", "r9"), "aarch64": ("x2", "x4", "x5")}
 _CLONE_ARGS = struct.Struct("<8Q")
 
 
-def _arch_key(frame: "gdb.Frame") -> Optional[str]:
+def _arch_key(frame: gdb.Frame) -> Optional[str]:
     name = frame.architecture().name()
     if name not in state.arch_keys:
         state.arch_keys[name] = process.arch_key(name)
     return state.arch_keys[name]
 
 
-def _register(frame: "gdb.Frame", name: str) -> int:
+def _register(frame: gdb.Frame, name: str) -> int:
     return int(frame.read_register(name)) & 0xFFFFFFFFFFFFFFFF
 
 
-def _clone_arguments(frame: "gdb.Frame", inferior: "gdb.Inferior", via: str
+def _clone_arguments(frame: gdb.Frame, inferior: gdb.Inferior, via: str
                      ) -> Tuple[Optional[int], Optional[int], Optional[int]]:
     """(flags, tls, parent_tid address) of the clone or clone3 call about to be made."""
     arch = _arch_key(frame)
@@ -74,7 +74,7 @@ def _reuse_stacks() -> bool:
         return True  # the qemu-threads settings are not registered (origins used alone)
 
 
-def _backtrace(frame: "gdb.Frame", inferior: "gdb.Inferior") -> List[Frame]:
+def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> List[Frame]:
     """The creating thread's frames, innermost (the clone wrapper) first; plain data.
     A creator's stack seen at an earlier creation is recognised rather than unwound (stacks.py)."""
     stack_key = (inferior.num, frame.pc(), state.max_frames) \

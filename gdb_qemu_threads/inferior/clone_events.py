@@ -13,7 +13,7 @@ from .clone_state import state
 _HANDLERS_ATTR = "_gdb_qemu_threads_origin_handlers"
 
 
-def _on_exited(event: "gdb.ExitedEvent") -> None:
+def _on_exited(event: gdb.ExitedEvent) -> None:
     try:
         inferior = getattr(event, "inferior", None) or gdb.selected_inferior()
         state.deferred = [t for t in state.deferred if t.is_valid()]
@@ -24,14 +24,14 @@ def _on_exited(event: "gdb.ExitedEvent") -> None:
         state.note_error("exit")
 
 
-def _on_inferior_deleted(event: "gdb.InferiorDeletedEvent") -> None:
+def _on_inferior_deleted(event: gdb.InferiorDeletedEvent) -> None:
     try:
         state.store.forget_pending(event.inferior.num)
     except Exception:
         state.note_error("inferior deleted")
 
 
-def _on_clear_objfiles(event: "gdb.ClearObjFilesEvent") -> None:
+def _on_clear_objfiles(event: gdb.ClearObjFilesEvent) -> None:
     # An exec (or a new run): creations the old image started will never be answered.
     try:
         state.forget_code()
@@ -43,7 +43,7 @@ def _on_clear_objfiles(event: "gdb.ClearObjFilesEvent") -> None:
         state.note_error("clear objfiles")
 
 
-def _on_new_objfile(event: "gdb.NewObjFileEvent") -> None:
+def _on_new_objfile(event: gdb.NewObjFileEvent) -> None:
     state.forget_code()
     try:
         clone_breakpoints.place(event.new_objfile.filename or "")

@@ -25,7 +25,7 @@ def libc_loaded() -> bool:
     return any(is_libc(objfile.filename) for objfile in gdb.objfiles())
 
 
-def find_clone3(inferior: "gdb.Inferior") -> Optional[int]:
+def find_clone3(inferior: gdb.Inferior) -> Optional[int]:
     """The address of the clone3 system call in the loaded libc's code, if it is there once."""
     if inferior.pid <= 0 or "x86-64" not in inferior.architecture().name():
         return None

@@ -62,14 +62,14 @@ class ProcMemory:
 proc_memory = ProcMemory()
 
 
-def _gdb_read_tid(inferior: "gdb.Inferior", address: int) -> Optional[int]:
+def _gdb_read_tid(inferior: gdb.Inferior, address: int) -> Optional[int]:
     try:
         return int(_TID.unpack(bytes(inferior.read_memory(address, _TID.size)))[0])
     except (gdb.error, gdb.MemoryError, ValueError):
         return None
 
 
-def tid_reader(inferior: "gdb.Inferior", pid: int) -> Callable[[int], Optional[int]]:
+def tid_reader(inferior: gdb.Inferior, pid: int) -> Callable[[int], Optional[int]]:
     """read_tid(address) for this inferior: /proc on a native target, else gdb."""
     if process.is_local_live(inferior):
         def read_tid(address: int) -> Optional[int]:
@@ -81,7 +81,7 @@ def tid_reader(inferior: "gdb.Inferior", pid: int) -> Callable[[int], Optional[i
     return read_tid
 
 
-def handle_value(thread: "gdb.InferiorThread") -> Optional[int]:
+def handle_value(thread: gdb.InferiorThread) -> Optional[int]:
     try:
         handle = thread.handle()
     except (RuntimeError, gdb.error):
@@ -91,7 +91,7 @@ def handle_value(thread: "gdb.InferiorThread") -> Optional[int]:
     return int.from_bytes(bytes(handle), "little")
 
 
-def on_new_thread(event: "gdb.NewThreadEvent") -> None:
+def on_new_thread(event: gdb.NewThreadEvent) -> None:
     try:
         thread = event.inferior_thread
         inferior = thread.inferior

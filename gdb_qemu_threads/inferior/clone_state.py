@@ -25,13 +25,13 @@ class RecorderState:
     def __init__(self) -> None:
         self.store = OriginStore()
         self.recording = False
-        self.breakpoints: List["CloneBreakpoint"] = []
+        self.breakpoints: List[CloneBreakpoint] = []
         self.max_frames = DEFAULT_MAX_FRAMES
         self.libraries: Dict[int, Optional[str]] = {}
         self.frames: Dict[Tuple[Optional[str], Optional[str], int, bool], Frame] = {}
         self.stacks = stacks.StackCache()  # creators' stacks, recognised at the next creation
         self.arch_keys: Dict[str, Optional[str]] = {}
-        self.deferred: List["gdb.InferiorThread"] = []  # new threads waiting for their handle
+        self.deferred: List[gdb.InferiorThread] = []  # new threads waiting for their handle
         self.errors = 0
         self.last_error = ""
 
@@ -41,7 +41,7 @@ class RecorderState:
         self.frames.clear()
         self.stacks.clear()
 
-    def live_breakpoints(self) -> List["CloneBreakpoint"]:
+    def live_breakpoints(self) -> List[CloneBreakpoint]:
         self.breakpoints = [bp for bp in self.breakpoints if bp.is_valid()]
         return self.breakpoints
 

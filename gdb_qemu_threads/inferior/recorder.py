@@ -42,7 +42,7 @@ class Shown(NamedTuple):
     recorded_any: bool     # whether any process has records
 
 
-def _refresh() -> Tuple["gdb.Inferior", LiveThreads]:
+def _refresh() -> Tuple[gdb.Inferior, LiveThreads]:
     """Pair what can be paired and mark who lives; the selected inferior and its threads."""
     if state.deferred:
         resolve_deferred()
@@ -53,7 +53,7 @@ def _refresh() -> Tuple["gdb.Inferior", LiveThreads]:
     return inferior, live
 
 
-def thread_name(thread: "gdb.InferiorThread", pid: int) -> Optional[str]:
+def thread_name(thread: gdb.InferiorThread, pid: int) -> Optional[str]:
     """The thread's OS name; one that is not UTF-8 keeps its bytes as replacement characters
     (gdb's thread.name fails on it; /proc has the bytes on a native target)."""
     try:
@@ -71,7 +71,7 @@ def thread_name(thread: "gdb.InferiorThread", pid: int) -> Optional[str]:
     return "\ufffd"  # gdb cannot hand the name to Python and no other source has it
 
 
-def _live_threads(inferior: "gdb.Inferior") -> LiveThreads:
+def _live_threads(inferior: gdb.Inferior) -> LiveThreads:
     live: LiveThreads = {}
     if inferior.pid <= 0:
         return live

@@ -1,7 +1,6 @@
 """qemu-thread-origins in real gdb, on C fixtures whose threads are made by known functions."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import time
@@ -186,7 +185,7 @@ def test_loading_twice_registers_handlers_once(fixture_program):
 
 def run_plain(program, *args):
     proc = subprocess.run([str(program)] + [str(a) for a in args], stdout=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
+                          text=True, timeout=120)
     return proc.stdout, proc.returncode
 
 
@@ -210,7 +209,7 @@ def test_churn_of_ten_thousand_threads_from_four_creators(tmp_path):
     run = run_gdb([CMD + " start", "run", "python print('@@exit %s@@' % gdb.convenience_variable('_exitcode'))",
                    CMD + " status"] + SHOW_JSON, program=program, args=[truth_file], timeout=600).check()
     elapsed = time.monotonic() - started
-    churn_lines = [l for l in run.stdout.splitlines() if l.startswith("churn:")]
+    churn_lines = [line for line in run.stdout.splitlines() if line.startswith("churn:")]
     assert churn_lines == plain_out.splitlines()          # the program's own output is unchanged
     assert "@@exit 0@@" in run.stdout                      # and so is its exit code
     creators, made = read_truth(truth_file)
