@@ -112,12 +112,31 @@ def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> List[Frame]:
     return out
 
 
+def _refetch_registers(thread: gdb.InferiorThread, inferior: gdb.Inferior) -> None:
+    """Make a remote target send this thread's registers again, through another thread.
+
+    When two threads reach a clone breakpoint together, gdb 18 over gdbserver has been
+    seen to hand the first thread the second one's registers (the stub's current thread
+    is not the one gdb believes); reading another thread's registers and coming back makes
+    gdb name the thread to the stub again."""
+    other = next((t for t in inferior.threads() if t.is_valid() and t.ptid != thread.ptid
+                  and not t.is_exited()), None)
+    if other is None:
+        return
+    other.switch()
+    gdb.newest_frame().pc()
+    thread.switch()
+    gdb.execute("maintenance flush register-cache", to_string=True)
+
+
 def _on_clone(via: str, found_by_code: bool) -> None:
     thread = gdb.selected_thread()
     inferior = gdb.selected_inferior()
     pid, lwp = thread.ptid[0], thread.ptid[1]
     if state.deferred:
         resolve_deferred()
+    if process.target_kind(inferior) in ("remote", "extended-remote"):
+        _refetch_registers(thread, inferior)
     frame = gdb.newest_frame()
     if not found_by_code and canonical(frame.name()) not in CLONE and frame.name() is not None:
         return  # a function of that name in another library: not the libc wrapper
