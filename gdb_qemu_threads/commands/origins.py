@@ -91,7 +91,7 @@ def _parse(parser: Parser, argument: str) -> Optional[argparse.Namespace]:
         if extra[0].startswith("-"):
             raise gdb.GdbError("%s: unknown option %s (options: %s)"
                                % (parser.prog, extra[0], ", ".join(options)))
-        if len(parser._actions) == 1:  # only --help: argparse has no public accessor
+        if options == ["--help"]:
             raise gdb.GdbError("%s takes no arguments" % parser.prog)
         raise gdb.GdbError("%s: unexpected %r (see `%s --help`)" % (parser.prog, extra[0], parser.prog))
     return opts

@@ -18,8 +18,8 @@ from . import clone_libc_code, process, stacks
 from .clone_pairing import resolve_deferred
 from .clone_state import state
 
-# Where the wrappers are, and what each is recorded as.
-LOCATIONS = (("clone3", "clone3"), ("clone", "clone"))
+# The wrappers broken on: each a function name gdb may resolve, and what a record says it came by.
+WRAPPERS = ("clone3", "clone")
 # The clone wrappers' arguments, by architecture: clone3(args, size) and
 # clone(fn, stack, flags, arg, parent_tid, tls, child_tid).
 _CLONE3_REGS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
@@ -187,12 +187,12 @@ def place(new_library: Optional[str] = None) -> None:
     if not state.recording:
         return
     placed = {bp.via: bp for bp in state.live_breakpoints()}
-    for spec, via in LOCATIONS:
+    for via in WRAPPERS:
         bp = placed.get(via)
-        if (bp is None or bp.found_by_code) and _resolves(spec):
+        if (bp is None or bp.found_by_code) and _resolves(via):
             if bp is not None:
                 state.delete_breakpoints(found_by_code_only=True)
-            placed[via] = CloneBreakpoint(spec, via)
+            placed[via] = CloneBreakpoint(via, via)
             state.breakpoints.append(placed[via])
     look_in_code = new_library is None or clone_libc_code.is_libc(new_library)
     if "clone3" not in placed and look_in_code:
@@ -204,7 +204,7 @@ def place(new_library: Optional[str] = None) -> None:
 def missing() -> List[str]:
     """The wrappers that have no breakpoint yet."""
     placed = {bp.via for bp in state.live_breakpoints()}
-    return [spec for spec, via in LOCATIONS if via not in placed]
+    return [via for via in WRAPPERS if via not in placed]
 
 
 def found_in_code() -> Optional[str]:

@@ -78,6 +78,7 @@ def test_status_before_the_first_thread_names_the_real_cause(threads_program, li
                      "echo @@status@@\\n", CMD + " status", "echo @@maint@@\\n",
                      "maint info breakpoints", "echo @@end@@\\n", "kill"],
                   program=threads_program).check()
+    assert "not defined" not in run.output  # no pending breakpoint, so no gdb message for one
     before_run = run.stdout.split("@@status@@")[0]
     assert "Note: clone3 and clone: waiting for libc to be loaded." in before_run
     status = run.stdout.split("@@status@@\n", 1)[1].split("@@maint@@")[0]
