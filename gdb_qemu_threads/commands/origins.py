@@ -159,10 +159,11 @@ def _show(opts: argparse.Namespace) -> str:
                               current and record.alive and record.num == shown.selected))
     if opts.json:
         return origins_text.json_document(rows)
-    if not rows:
-        return origins_text.nothing_recorded(shown.recorded_any)
-    body = origins_text.format_backtraces(rows) if opts.bt else origins_text.format_table(rows)
     status = recorder.status()
+    if not rows:
+        return origins_text.nothing_recorded(shown.recorded_any, status.recording,
+                                             status.counts["pending"])
+    body = origins_text.format_backtraces(rows) if opts.bt else origins_text.format_table(rows)
     return body + "\n" + origins_text.status_line(status.recording, status.counts)
 
 

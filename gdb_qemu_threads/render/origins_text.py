@@ -82,7 +82,14 @@ def json_document(rows: Sequence[OriginRow]) -> str:
     return json.dumps({"origins": [json_entry(row) for row in rows]})
 
 
-def nothing_recorded(for_this_process: bool) -> str:
+def nothing_recorded(for_this_process: bool, recording: bool, pending: int) -> str:
+    """`show` with no row: what was seen, and what to do if nothing was."""
+    if pending:
+        return "No thread paired yet: %s seen whose thread gdb has not reported (see `%s " \
+               "status`)." % (_plural(pending, "creation"), COMMAND)
+    if recording:
+        return "No thread created%s since recording started." % (
+            " in this process" if for_this_process else "")
     return "No thread creation recorded%s. Record with `%s start` before threads are " \
            "created (before `run`, or while attached)." % (
                " for this process" if for_this_process else "", COMMAND)

@@ -79,3 +79,5 @@ def test_a_name_that_is_not_utf8_over_gdbserver_is_no_error():
     else:
         assert "while parsing threads: not well-formed" in run.output
         assert entries == [] and "0 threads recorded (0 alive); 1 creation not yet paired" in run.stdout
+        assert "No thread paired yet: 1 creation seen whose thread gdb has not reported" in run.stdout
+        assert "Record with" not in run.stdout  # it was started first: no advice to do so

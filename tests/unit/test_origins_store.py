@@ -14,7 +14,7 @@ from gdb_qemu_threads.creation.store import (CLONE_PARENT_SETTID, CLONE_SETTLS, 
                                              CLONE_VM, OriginStore)
 from gdb_qemu_threads.model import ThreadReport, ThreadSnapshot, Verdict
 from gdb_qemu_threads.render.origins_text import (format_backtraces, format_table, json_document,
-                                                  status_line, status_text)
+                                                  nothing_recorded, status_line, status_text)
 
 # What glibc's pthread_create passes, and what posix_spawn passes.
 THREAD_FLAGS = 0x3D0F00
@@ -310,3 +310,12 @@ def test_status_line():
     text = status_text(True, store.counts(), ["clone: waiting for libc to be loaded"], 2, "boom")
     assert text.splitlines()[1:] == ["Note: clone: waiting for libc to be loaded.",
                                      "2 errors while recording; last: boom"]
+
+
+def test_an_empty_show_says_what_was_seen():
+    assert nothing_recorded(False, False, 0).startswith("No thread creation recorded. Record with")
+    assert "for this process" in nothing_recorded(True, False, 0)
+    assert nothing_recorded(False, True, 0) == "No thread created since recording started."
+    # started first, but gdb never reported the threads (a remote stub that hid them)
+    assert nothing_recorded(False, True, 2).startswith(
+        "No thread paired yet: 2 creations seen whose thread gdb has not reported")
