@@ -1,6 +1,6 @@
-"""Records of thread creation, kept by `qemu-thread-origins`, and their formatting.
+"""Records of thread creation, kept by `qemu-thread-origins`: pairing each creation with its thread.
 
-Pure: nothing here imports gdb. origins.py feeds it from a breakpoint on clone/clone3 and from
+Pure: nothing here imports gdb. inferior/clone_*.py feed it from a breakpoint on clone/clone3 and from
 gdb's new-thread event; everything that decides what belongs to what lives here.
 
 How a creation is paired with the thread it creates
@@ -24,11 +24,9 @@ apart and never paired with a thread.
 """
 from __future__ import annotations
 
-import json
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..model import Frame
-from ..vocab import THREAD_LIBRARY, canonical
 
 CLONE_VM = 0x00000100
 CLONE_THREAD = 0x00010000
@@ -212,7 +210,7 @@ class OriginStore:
             record.alive = False
             record.num = None
 
-    def refresh(self, inferior: int, pid: int, live: Dict[int, Tuple[Optional[int], Optional[str]]]
+    def refresh(self, inferior: int, pid: int, live: Mapping[int, Tuple[Optional[int], Optional[str]]]
                 ) -> None:
         """Mark who is alive: `live` maps each live LWP of the process to (gdb number, name)."""
         for lwp, record in self.by_lwp.get((inferior, pid), {}).items():
@@ -261,7 +259,8 @@ class OriginStore:
         return out
 
     def records_of(self, inferior: int, pid: int) -> List[OriginRecord]:
-        return list(self.records.get((inferior, pid), []))
+        """In creation order (threads are paired in the order gdb reports them)."""
+        return sorted(self.records.get((inferior, pid), []), key=lambda r: r.seq)
 
     def latest_pid(self, inferior: int) -> Optional[int]:
         """The process of `inferior` recorded last (the current one, or the one that ended)."""
@@ -280,135 +279,3 @@ class OriginStore:
             "processes": self.process_count,
             "unpaired": self.unpaired,
         }
-
-
-# --- selection and formatting --------------------------------------------------------------
-
-class SelectionError(ValueError):
-    pass
-
-
-def select(records: Sequence[OriginRecord], words: Sequence[str]) -> List[OriginRecord]:
-    """The records named by `words`: gdb thread numbers, `lwp:N`, or an LWP given bare.
-
-    A bare number names the live thread with that gdb number, else the thread with that LWP.
-    """
-    if not words:
-        return list(records)
-    chosen: List[OriginRecord] = []
-    for word in words:
-        if word.startswith("lwp:") and word[4:].isdigit():
-            lwp = int(word[4:])
-            hits = [r for r in records if r.lwp == lwp]
-        elif word.isdigit():
-            n = int(word)
-            hits = [r for r in records if r.alive and r.num == n] or [r for r in records if r.lwp == n]
-        else:
-            raise SelectionError("%s is not a thread number, an LWP or lwp:N" % word)
-        if not hits:
-            raise SelectionError("no recorded creation of thread %s" % word)
-        for record in hits:
-            if record not in chosen:
-                chosen.append(record)
-    chosen.sort(key=lambda r: r.seq)
-    return chosen
-
-
-def caller_frames(frames: Sequence[Frame]) -> List[Frame]:
-    """The frames above the thread library: who asked for the thread."""
-    i = 0
-    while i < len(frames) and (frames[i].name == "??" or canonical(frames[i].function) in THREAD_LIBRARY):
-        i += 1
-    return list(frames[i:]) if i < len(frames) else list(frames)
-
-
-def short_chain(frames: Sequence[Frame], depth: int = 4) -> str:
-    """`qemu_thread_create <- iothread_complete <- ...`, innermost caller first."""
-    callers = caller_frames(frames)
-    names = [f.name for f in callers[:depth]]
-    text = " <- ".join(names)
-    if len(callers) > depth:
-        text += " <- ..."
-    return text or "-"
-
-
-def _who(lwp: Optional[int], num: Optional[int]) -> str:
-    if lwp is None:
-        return "-"
-    return "LWP %d (thread %d)" % (lwp, num) if num is not None else "LWP %d" % lwp
-
-
-def format_table(rows: Sequence[Tuple[OriginRecord, Optional[str], Optional[int]]],
-                 depth: int = 4) -> str:
-    """A plain-text table; each row is (record, role or None, the creator's live gdb number)."""
-    header = ("Num", "LWP", "Name", "Role", "Alive", "Created by", "Created at")
-    lines = [header]
-    for record, role, parent_num in rows:
-        lines.append((
-            str(record.num) if record.num is not None else "-",
-            str(record.lwp),
-            record.name or "-",
-            role or "?",
-            "yes" if record.alive else "gone",
-            _who(record.parent_lwp, parent_num),
-            short_chain(record.frames, depth),
-        ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    out = []
-    for line in lines:
-        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths)]
-        out.append("  ".join(cells + [line[-1]]).rstrip())
-    return "\n".join(out)
-
-
-def format_backtraces(rows: Sequence[Tuple[OriginRecord, Optional[str], Optional[int]]]) -> str:
-    """Each record with its whole creation backtrace, as gdb would number the frames."""
-    blocks = []
-    for record, role, parent_num in rows:
-        title = "Thread %s (LWP %d) %s%s, role %s, created by %s via %s:" % (
-            record.num if record.num is not None else "-", record.lwp,
-            '"%s"' % record.name if record.name else "(no name)",
-            "" if record.alive else " [gone]", role or "?",
-            _who(record.parent_lwp, parent_num), record.via)
-        lines = [title]
-        for level, frame in enumerate(record.frames):
-            where = frame.location()
-            pc = "0x%016x in " % frame.pc if frame.pc is not None else ""
-            lines.append("  #%-2d %s%s%s" % (level, pc, frame.name, " from " + where if where else ""))
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-def json_entry(record: OriginRecord, role: Optional[str] = None,
-               parent_num: Optional[int] = None) -> Dict[str, object]:
-    return {
-        "lwp": record.lwp,
-        "num": record.num if record.alive else None,
-        "name": record.name,
-        "alive": record.alive,
-        "parent_lwp": record.parent_lwp,
-        "parent_num": parent_num,
-        "role": role,
-        "pid": record.pid,
-        "via": record.via,
-        "frames": [f.name for f in record.frames],
-    }
-
-
-def json_document(rows: Iterable[Tuple[OriginRecord, Optional[str], Optional[int]]]) -> str:
-    """The `show --json` document (DESIGN.md, "Origins JSON")."""
-    return json.dumps({"origins": [json_entry(r, role, pn) for r, role, pn in rows]})
-
-
-def status_line(recording: bool, counts: Dict[str, int], where: str = "") -> str:
-    parts = ["recording thread creation%s" % where if recording else "not recording"]
-    parts.append("%d thread%s recorded (%d alive)" % (counts["threads"],
-                                                      "" if counts["threads"] == 1 else "s",
-                                                      counts["alive"]))
-    if counts["pending"]:
-        parts.append("%d creation%s not yet paired" % (counts["pending"],
-                                                       "" if counts["pending"] == 1 else "s"))
-    if counts["processes"]:
-        parts.append("%d process creation%s (fork/spawn) not counted as threads"
-                     % (counts["processes"], "" if counts["processes"] == 1 else "s"))
-    return "; ".join(parts) + "."

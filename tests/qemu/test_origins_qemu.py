@@ -9,6 +9,7 @@ import time
 import pytest
 
 from gdbrun import json_command, run_gdb
+from origins_gdbserver import gdbserver, remote
 
 QEMU = shutil.which("qemu-system-x86_64")
 PULSEAUDIO = shutil.which("pulseaudio")
@@ -27,10 +28,13 @@ def qemu_args(tmp, extra=()):
             "-drive", "file=%s,format=raw,if=ide" % disk] + list(extra)
 
 
-def record(tmp, extra=(), env=None):
-    run = run_gdb([CMD + " start", "break qemu_main_loop", "run"]
+def record(tmp, extra=(), env=None, over_gdbserver=False):
+    args = qemu_args(tmp, extra)
+    where = remote(QEMU) + ["set args %s" % " ".join(args)] if over_gdbserver else []
+    run = run_gdb(where + [CMD + " start", "break qemu_main_loop", "run"]
                   + json_command(CMD + " show --json") + ["kill"],
-                  program=QEMU, args=qemu_args(tmp, extra), env=env, timeout=180).check()
+                  program=None if over_gdbserver else QEMU, args=args, env=env,
+                  timeout=180).check()
     return run.json()["origins"]
 
 
@@ -38,8 +42,11 @@ def by_name(entries):
     return {e["name"]: e for e in entries}
 
 
-def test_every_qemu_thread_comes_from_qemu_thread_create(tmp_path):
-    entries = record(tmp_path)
+@pytest.mark.parametrize("over_gdbserver", [False, True], ids=["native", "gdbserver"])
+def test_every_qemu_thread_comes_from_qemu_thread_create(tmp_path, over_gdbserver):
+    if over_gdbserver and gdbserver() is None:
+        pytest.skip("gdbserver is not installed")
+    entries = record(tmp_path, over_gdbserver=over_gdbserver)
     names = by_name(entries)
     for wanted in ("IO io0", "CPU 0/TCG", "CPU 1/TCG", "worker", "vnc_worker"):
         assert wanted in names, sorted(names)

@@ -1,4 +1,5 @@
-"""The thread-creation record store: pairing, life and death, selection, formatting. No gdb."""
+"""The thread-creation records: pairing, life and death (creation/store.py), selection
+(creation/select.py) and what `show` and `status` print (render/origins_text.py). No gdb."""
 from __future__ import annotations
 
 import json
@@ -7,10 +8,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from gdb_qemu_threads.model import Frame
-from gdb_qemu_threads.creation.store import (
-    CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VM, OriginStore, SelectionError,
-    caller_frames, format_backtraces, format_table, json_document, select, short_chain,
-    status_line)
+from gdb_qemu_threads.creation.select import (OriginRow, SelectionError, caller_frames, select,
+                                              short_chain)
+from gdb_qemu_threads.creation.store import (CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD,
+                                             CLONE_VM, OriginStore)
+from gdb_qemu_threads.model import ThreadReport, ThreadSnapshot, Verdict
+from gdb_qemu_threads.render.origins_text import (format_backtraces, format_table, json_document,
+                                                  nothing_recorded, status_line, status_text)
 
 # What glibc's pthread_create passes, and what posix_spawn passes.
 THREAD_FLAGS = 0x3D0F00
@@ -261,27 +265,40 @@ def test_caller_frames_skip_the_thread_library():
     assert caller_frames(frames("clone3", "??")) == frames("clone3", "??")
 
 
+def report(lwp, role, confidence="high"):
+    return ThreadReport(ThreadSnapshot(num=None, lwp=lwp), Verdict(role=role, confidence=confidence))
+
+
 def test_json_document_follows_the_contract():
     records = _two_records()
-    doc = json.loads(json_document([(records[0], "vcpu", 1), (records[1], None, None)]))
+    doc = json.loads(json_document([OriginRow(records[0], report(1001, "vcpu"), 1),
+                                    OriginRow(records[1])]))
     first, second = doc["origins"]
     assert set(doc) == {"origins"}
     assert first["lwp"] == 1001 and first["num"] == 2 and first["alive"] is True
     assert first["name"] == "alpha" and first["parent_lwp"] == PID and first["role"] == "vcpu"
+    assert first["confidence"] == "high" and second["role"] is None
     assert first["frames"][0] == "clone3" and "spawn_alpha" in first["frames"]
     assert second["alive"] is False and second["num"] is None and second["parent_lwp"] == 1001
 
 
-def test_table_and_backtraces_say_who_and_where():
+def test_table_speaks_as_qemu_threads_and_says_who_and_where():
     records = _two_records()
-    table = format_table([(records[0], "vcpu", 1), (records[1], None, None)])
+    table = format_table([OriginRow(records[0], report(1001, "call-rcu", "low"), 1, current=True),
+                          OriginRow(records[1])])
     lines = table.splitlines()
-    assert lines[0].split()[:4] == ["Num", "LWP", "Name", "Role"]
-    assert "alpha" in lines[1] and "vcpu" in lines[1] and "LWP 1000 (thread 1)" in lines[1]
+    assert lines[0].split() == ["#", "LWP", "name", "role", "alive", "creator", "created", "by"]
+    assert lines[1].startswith("*")
+    assert "alpha" in lines[1] and "LWP 1000 (thread 1)" in lines[1]
+    assert lines[1].split()[4] == "call-rcu?"  # low confidence, marked as qemu-threads marks it
     assert "spawn_alpha <- main" in lines[1]
     assert "gone" in lines[2] and "LWP 1001" in lines[2] and "spawn_nested" in lines[2]
-    bt = format_backtraces([(records[1], None, None)])
+    assert lines[0].index("creator") == lines[1].index("LWP 1000") == lines[2].index("LWP 1001")
+    sure = format_table([OriginRow(records[0], report(1001, "vcpu"), 1)]).splitlines()[1]
+    assert " vcpu " in sure and "vcpu?" not in sure
+    bt = format_backtraces([OriginRow(records[1])])
     assert "[gone]" in bt and "#0  clone3" in bt and "#4  spawn_nested" in bt
+    assert "role call-rcu?" in format_backtraces([OriginRow(records[0], report(1001, "call-rcu", "low"))])
 
 
 def test_status_line():
@@ -290,3 +307,15 @@ def test_status_line():
     store.note_clone(INF, PID, PID, None, [], SPAWN_FLAGS, None, None, "clone3")
     assert "1 process creation" in status_line(True, store.counts())
     assert status_line(True, store.counts()).startswith("recording thread creation")
+    text = status_text(True, store.counts(), ["clone: waiting for libc to be loaded"], 2, "boom")
+    assert text.splitlines()[1:] == ["Note: clone: waiting for libc to be loaded.",
+                                     "2 errors while recording; last: boom"]
+
+
+def test_an_empty_show_says_what_was_seen():
+    assert nothing_recorded(False, False, 0).startswith("No thread creation recorded. Record with")
+    assert "for this process" in nothing_recorded(True, False, 0)
+    assert nothing_recorded(False, True, 0) == "No thread created since recording started."
+    # started first, but gdb never reported the threads (a remote stub that hid them)
+    assert nothing_recorded(False, True, 2).startswith(
+        "No thread paired yet: 2 creations seen whose thread gdb has not reported")
