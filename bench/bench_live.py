@@ -68,7 +68,7 @@ def run_gdb(args, script_path):
 
 def measure(argv, timeout=900):
     out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+                         stderr=subprocess.STDOUT, text=True, timeout=timeout)
     for line in out.stdout.splitlines():
         if line.startswith("@@bench "):
             return json.loads(line[len("@@bench "):])

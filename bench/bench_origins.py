@@ -36,7 +36,7 @@ def gdb_session(commands, program, args, script=None):
     argv += ["--args", str(program)] + [str(a) for a in args]
     started = time.perf_counter()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, errors="replace")
+                          text=True, errors="replace")
     return time.perf_counter() - started, proc.stdout
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable, Dict, List, Optional
+from typing import Callable
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..creation.select import OriginRow, SelectionError, select
 from ..inferior import recorder
@@ -77,7 +77,7 @@ for the thread (the frames above clone/clone3 and the thread library).""")
     return parser
 
 
-def _parse(parser: Parser, argument: str) -> Optional[argparse.Namespace]:
+def _parse(parser: Parser, argument: str) -> argparse.Namespace | None:
     """The options, or None when --help was printed; a bad word is one line."""
     try:
         opts, extra = parser.parse_known_args(gdb.string_to_argv(argument))
@@ -85,7 +85,7 @@ def _parse(parser: Parser, argument: str) -> Optional[argparse.Namespace]:
         if err.help_text:
             gdb.write(err.help_text)
             return None
-        raise gdb.GdbError(str(err))
+        raise gdb.GdbError(str(err)) from None
     if extra:
         options = option_words(parser)
         if extra[0].startswith("-"):
@@ -116,7 +116,7 @@ class _Subcommand(gdb.Command):
                     gdb.write(text + "\n")
         guarded(COMMAND, body)
 
-    def complete(self, text: str, word: Optional[str]) -> List[str]:
+    def complete(self, text: str, word: str | None) -> list[str]:
         # gdb breaks words at "-": `word` may be only the end of the option being typed.
         token = "" if not text or text[-1].isspace() else text.split()[-1]
         cut = len(token) - len(word or "")
@@ -129,7 +129,7 @@ def _status_text() -> str:
                                     status.last_error)
 
 
-def _reports(pid: int) -> Dict[int, ThreadReport]:
+def _reports(pid: int) -> dict[int, ThreadReport]:
     """What qemu-threads decides of every live thread of the selected inferior, by LWP, with
     the user's settings (signatures file, max-frames); nothing if it cannot decide."""
     try:
@@ -146,8 +146,8 @@ def _show(opts: argparse.Namespace) -> str:
     try:
         chosen = select(shown.records, opts.threads)
     except SelectionError as err:
-        raise gdb.GdbError("%s: %s" % (COMMAND, err))
-    reports: Dict[int, ThreadReport] = {}
+        raise gdb.GdbError("%s: %s" % (COMMAND, err)) from None
+    reports: dict[int, ThreadReport] = {}
     if shown.pid and any(r.alive and r.pid == shown.pid for r in chosen):
         reports = _reports(shown.pid)
     rows = []
@@ -158,7 +158,7 @@ def _show(opts: argparse.Namespace) -> str:
                               parent[0] if parent else None,
                               current and record.alive and record.num == shown.selected))
     if opts.json:
-        return origins_text.json_document(rows)
+        return origins_text.json_document(rows, shown.pid)
     status = recorder.status()
     if not rows:
         return origins_text.nothing_recorded(shown.recorded_any, status.recording,

@@ -1,7 +1,7 @@
 """Which records `qemu-thread-origins show` lists, and what each row carries. Pure."""
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence
+from typing import NamedTuple, Sequence
 
 from ..model import Frame, ThreadReport
 from ..vocab import THREAD_LIBRARY, canonical
@@ -18,19 +18,19 @@ class OriginRow(NamedTuple):
     it is the thread gdb has selected."""
 
     record: OriginRecord
-    report: Optional[ThreadReport] = None
-    parent_num: Optional[int] = None
+    report: ThreadReport | None = None
+    parent_num: int | None = None
     current: bool = False
 
 
-def select(records: Sequence[OriginRecord], words: Sequence[str]) -> List[OriginRecord]:
+def select(records: Sequence[OriginRecord], words: Sequence[str]) -> list[OriginRecord]:
     """The records named by `words`: gdb thread numbers, `lwp:N`, or an LWP given bare.
 
     A bare number names the live thread with that gdb number, else the thread with that LWP.
     """
     if not words:
         return list(records)
-    chosen: List[OriginRecord] = []
+    chosen: list[OriginRecord] = []
     for word in words:
         if word.startswith("lwp:") and word[4:].isdigit():
             lwp = int(word[4:])
@@ -49,7 +49,7 @@ def select(records: Sequence[OriginRecord], words: Sequence[str]) -> List[Origin
     return chosen
 
 
-def caller_frames(frames: Sequence[Frame]) -> List[Frame]:
+def caller_frames(frames: Sequence[Frame]) -> list[Frame]:
     """The frames above the thread library: who asked for the thread."""
     i = 0
     while i < len(frames) and (frames[i].name == "??" or canonical(frames[i].function) in THREAD_LIBRARY):

@@ -24,7 +24,7 @@ apart and never paired with a thread.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Mapping, Tuple
 
 from ..model import Frame
 
@@ -41,8 +41,8 @@ class Pending:
 
     __slots__ = ("seq", "parent_lwp", "parent_num", "frames", "flags", "tls", "tid_address", "via")
 
-    def __init__(self, seq: int, parent_lwp: int, parent_num: Optional[int], frames: List[Frame],
-                 flags: Optional[int], tls: Optional[int], tid_address: Optional[int],
+    def __init__(self, seq: int, parent_lwp: int, parent_num: int | None, frames: list[Frame],
+                 flags: int | None, tls: int | None, tid_address: int | None,
                  via: str) -> None:
         self.seq = seq
         self.parent_lwp = parent_lwp
@@ -53,7 +53,7 @@ class Pending:
         self.tid_address = tid_address
         self.via = via
 
-    def key(self) -> Tuple[str, int]:
+    def key(self) -> tuple[str, int]:
         if self.tls is not None:
             return ("tls", self.tls)
         if self.tid_address is not None:
@@ -67,15 +67,15 @@ class OriginRecord:
     __slots__ = ("seq", "inferior", "pid", "lwp", "num", "name", "alive", "parent_lwp",
                  "parent_num", "frames", "via", "handle", "paired_by")
 
-    def __init__(self, seq: int, inferior: int, pid: int, lwp: int, num: Optional[int],
-                 parent_lwp: int, parent_num: Optional[int], frames: List[Frame], via: str,
-                 handle: Optional[int], paired_by: str) -> None:
+    def __init__(self, seq: int, inferior: int, pid: int, lwp: int, num: int | None,
+                 parent_lwp: int, parent_num: int | None, frames: list[Frame], via: str,
+                 handle: int | None, paired_by: str) -> None:
         self.seq = seq                  # creation order
         self.inferior = inferior        # gdb inferior number
         self.pid = pid
         self.lwp = lwp
         self.num = num                  # gdb thread number while alive, else None
-        self.name = None                # type: Optional[str]  # last OS name seen
+        self.name: str | None = None    # last OS name seen
         self.alive = True
         self.parent_lwp = parent_lwp
         self.parent_num = parent_num    # gdb number of the creator when it created
@@ -85,7 +85,7 @@ class OriginRecord:
         self.paired_by = paired_by      # "tid" or "handle"
 
     @property
-    def frame_names(self) -> List[str]:
+    def frame_names(self) -> list[str]:
         return [f.name for f in self.frames]
 
     def __repr__(self) -> str:
@@ -98,7 +98,7 @@ class ProcessCreation:
 
     __slots__ = ("seq", "inferior", "pid", "parent_lwp", "frames", "flags", "via")
 
-    def __init__(self, seq: int, inferior: int, pid: int, parent_lwp: int, frames: List[Frame],
+    def __init__(self, seq: int, inferior: int, pid: int, parent_lwp: int, frames: list[Frame],
                  flags: int, via: str) -> None:
         self.seq = seq
         self.inferior = inferior
@@ -119,18 +119,18 @@ class OriginStore:
 
     def clear(self) -> None:
         self._seq = 0
-        self.pending: Dict[ProcessKey, Dict[Tuple[str, int], Pending]] = {}
-        self.records: Dict[ProcessKey, List[OriginRecord]] = {}
-        self.by_lwp: Dict[ProcessKey, Dict[int, OriginRecord]] = {}
-        self.processes: List[ProcessCreation] = []
+        self.pending: dict[ProcessKey, dict[tuple[str, int], Pending]] = {}
+        self.records: dict[ProcessKey, list[OriginRecord]] = {}
+        self.by_lwp: dict[ProcessKey, dict[int, OriginRecord]] = {}
+        self.processes: list[ProcessCreation] = []
         self.process_count = 0
         self.unpaired = 0  # threads gdb reported while handle-only creations waited, given up on
 
     # --- recording -------------------------------------------------------------------------
 
-    def note_clone(self, inferior: int, pid: int, parent_lwp: int, parent_num: Optional[int],
-                   frames: List[Frame], flags: Optional[int], tls: Optional[int],
-                   tid_address: Optional[int], via: str) -> str:
+    def note_clone(self, inferior: int, pid: int, parent_lwp: int, parent_num: int | None,
+                   frames: list[Frame], flags: int | None, tls: int | None,
+                   tid_address: int | None, via: str) -> str:
         """A clone/clone3 call at its breakpoint. Returns "thread", "process" or "ignored"."""
         self._seq += 1
         if flags is not None and not flags & CLONE_THREAD:
@@ -159,8 +159,8 @@ class OriginStore:
         return any(p.tid_address is None and p.tls is not None
                    for p in self.pending.get((inferior, pid), {}).values())
 
-    def pair_by_tid(self, inferior: int, pid: int, lwp: int, num: Optional[int],
-                    read_tid: Callable[[int], Optional[int]]) -> Optional[OriginRecord]:
+    def pair_by_tid(self, inferior: int, pid: int, lwp: int, num: int | None,
+                    read_tid: Callable[[int], int | None]) -> OriginRecord | None:
         """A new thread `lwp`: the creation whose parent_tid address now holds `lwp`, if any.
 
         read_tid(address) reads the 32-bit thread id the kernel wrote there (None if unreadable).
@@ -176,8 +176,8 @@ class OriginStore:
                 return self._add(inferior, pid, lwp, num, pending, "tid")
         return None
 
-    def pair_by_handle(self, inferior: int, pid: int, lwp: int, num: Optional[int],
-                       handle: int) -> Optional[OriginRecord]:
+    def pair_by_handle(self, inferior: int, pid: int, lwp: int, num: int | None,
+                       handle: int) -> OriginRecord | None:
         """A thread whose handle (pthread_t) is known: the creation that gave it that TLS."""
         table = self.pending.get((inferior, pid))
         if not table:
@@ -187,7 +187,7 @@ class OriginStore:
             return None
         return self._add(inferior, pid, lwp, num, pending, "handle")
 
-    def _add(self, inferior: int, pid: int, lwp: int, num: Optional[int], pending: Pending,
+    def _add(self, inferior: int, pid: int, lwp: int, num: int | None, pending: Pending,
              paired_by: str) -> OriginRecord:
         key = (inferior, pid)
         record = OriginRecord(pending.seq, inferior, pid, lwp, num, pending.parent_lwp,
@@ -210,7 +210,7 @@ class OriginStore:
             record.alive = False
             record.num = None
 
-    def refresh(self, inferior: int, pid: int, live: Mapping[int, Tuple[Optional[int], Optional[str]]]
+    def refresh(self, inferior: int, pid: int, live: Mapping[int, tuple[int | None, str | None]]
                 ) -> None:
         """Mark who is alive: `live` maps each live LWP of the process to (gdb number, name)."""
         for lwp, record in self.by_lwp.get((inferior, pid), {}).items():
@@ -223,7 +223,7 @@ class OriginStore:
                 record.alive = False
                 record.num = None
 
-    def process_ended(self, inferior: int, pid: Optional[int] = None) -> None:
+    def process_ended(self, inferior: int, pid: int | None = None) -> None:
         """The process exited, was killed or detached from (pid None: any of this inferior)."""
         for key in list(self.pending):
             if key[0] == inferior and (pid is None or key[1] == pid):
@@ -234,7 +234,7 @@ class OriginStore:
                     record.alive = False
                     record.num = None
 
-    def forget_pending(self, inferior: int, pid: Optional[int] = None) -> None:
+    def forget_pending(self, inferior: int, pid: int | None = None) -> None:
         """Drop creations no thread will answer (the program exec'd, or the inferior went)."""
         for key in list(self.pending):
             if key[0] == inferior and (pid is None or key[1] == pid):
@@ -242,7 +242,7 @@ class OriginStore:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def lookup(self, pid: int, lwp: int, inferior: Optional[int] = None) -> Optional[OriginRecord]:
+    def lookup(self, pid: int, lwp: int, inferior: int | None = None) -> OriginRecord | None:
         """The newest record of thread `lwp` of process `pid`."""
         best = None
         for key, lwps in self.by_lwp.items():
@@ -253,16 +253,16 @@ class OriginStore:
                 best = record
         return best
 
-    def all_records(self) -> List[OriginRecord]:
+    def all_records(self) -> list[OriginRecord]:
         out = [r for records in self.records.values() for r in records]
         out.sort(key=lambda r: r.seq)
         return out
 
-    def records_of(self, inferior: int, pid: int) -> List[OriginRecord]:
+    def records_of(self, inferior: int, pid: int) -> list[OriginRecord]:
         """In creation order (threads are paired in the order gdb reports them)."""
         return sorted(self.records.get((inferior, pid), []), key=lambda r: r.seq)
 
-    def latest_pid(self, inferior: int) -> Optional[int]:
+    def latest_pid(self, inferior: int) -> int | None:
         """The process of `inferior` recorded last (the current one, or the one that ended)."""
         best = None
         for key, records in self.records.items():
@@ -270,7 +270,7 @@ class OriginStore:
                 best = (key[1], records[-1].seq)
         return best[0] if best else None
 
-    def counts(self) -> Dict[str, int]:
+    def counts(self) -> dict[str, int]:
         records = self.all_records()
         return {
             "threads": len(records),

@@ -8,9 +8,8 @@ event then pairs the creation with the new LWP (clone_pairing.py, creation/store
 from __future__ import annotations
 
 import struct
-from typing import List, Optional, Tuple
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..model import Frame
 from ..vocab import CLONE, canonical
@@ -29,7 +28,7 @@ _CLONE_REGS = {"x86-64": ("rdx", "r8", "r9"), "aarch64": ("x2", "x4", "x5")}
 _CLONE_ARGS = struct.Struct("<8Q")
 
 
-def _arch_key(frame: gdb.Frame) -> Optional[str]:
+def _arch_key(frame: gdb.Frame) -> str | None:
     name = frame.architecture().name()
     if name not in state.arch_keys:
         state.arch_keys[name] = process.arch_key(name)
@@ -41,7 +40,7 @@ def _register(frame: gdb.Frame, name: str) -> int:
 
 
 def _clone_arguments(frame: gdb.Frame, inferior: gdb.Inferior, via: str
-                     ) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+                     ) -> tuple[int | None, int | None, int | None]:
     """(flags, tls, parent_tid address) of the clone or clone3 call about to be made."""
     arch = _arch_key(frame)
     if arch is None:
@@ -60,7 +59,7 @@ def _clone_arguments(frame: gdb.Frame, inferior: gdb.Inferior, via: str
             _register(frame, ptid_reg) or None)
 
 
-def _library(pc: int) -> Optional[str]:
+def _library(pc: int) -> str | None:
     libraries = state.libraries
     if pc not in libraries:
         libraries[pc] = gdb.solib_name(pc)
@@ -74,7 +73,7 @@ def _reuse_stacks() -> bool:
         return True  # the qemu-threads settings are not registered (origins used alone)
 
 
-def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> List[Frame]:
+def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> list[Frame]:
     """The creating thread's frames, innermost (the clone wrapper) first; plain data.
     A creator's stack seen at an earlier creation is recognised rather than unwound (stacks.py)."""
     stack_key = (inferior.num, frame.pc(), state.max_frames) \
@@ -83,16 +82,17 @@ def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> List[Frame]:
         known = state.stacks.find(stack_key, frame, inferior)
         if known is not None:
             return list(known.frames)
-    out: List[Frame] = []
-    sps: List[int] = []
-    types: List[int] = []
+    out: list[Frame] = []
+    sps: list[int] = []
+    types: list[int] = []
     interned = state.frames
     inline = gdb.INLINE_FRAME
     whole = True
-    while frame is not None and len(out) < state.max_frames:
-        pc = frame.pc()
-        name = frame.name()
-        kind = frame.type()
+    cursor: gdb.Frame | None = frame
+    while cursor is not None and len(out) < state.max_frames:
+        pc = cursor.pc()
+        name = cursor.name()
+        kind = cursor.type()
         inlined = kind == inline
         key = (name, None, pc, inlined)
         item = interned.get(key)
@@ -101,9 +101,9 @@ def _backtrace(frame: gdb.Frame, inferior: gdb.Inferior) -> List[Frame]:
         out.append(item)
         try:
             if stack_key is not None:
-                sps.append(int(frame.read_register(stacks.SP)))
+                sps.append(int(cursor.read_register(stacks.SP)))
                 types.append(kind)
-            frame = frame.older()
+            cursor = cursor.older()
         except gdb.error:
             whole = False
             break
@@ -131,6 +131,8 @@ def _refetch_registers(thread: gdb.InferiorThread, inferior: gdb.Inferior) -> No
 
 def _on_clone(via: str, found_by_code: bool) -> None:
     thread = gdb.selected_thread()
+    if thread is None:
+        return  # a breakpoint hit always has a thread; nothing to record without one
     inferior = gdb.selected_inferior()
     pid, lwp = thread.ptid[0], thread.ptid[1]
     if state.deferred:
@@ -174,7 +176,7 @@ def _resolves(spec: str) -> bool:
     return bool(sals)
 
 
-def place(new_library: Optional[str] = None) -> None:
+def place(new_library: str | None = None) -> None:
     """Break on each clone wrapper that gdb can find now: at `start`, and whenever a library
     arrives (`new_library`, its file name).
 
@@ -201,12 +203,12 @@ def place(new_library: Optional[str] = None) -> None:
             state.breakpoints.append(CloneBreakpoint("*0x%x" % address, "clone3", found_by_code=True))
 
 
-def missing() -> List[str]:
+def missing() -> list[str]:
     """The wrappers that have no breakpoint yet."""
     placed = {bp.via for bp in state.live_breakpoints()}
     return [via for via in WRAPPERS if via not in placed]
 
 
-def found_in_code() -> Optional[str]:
+def found_in_code() -> str | None:
     """Where clone3 was found in libc's code, if that is how it is broken on."""
     return next((bp.location for bp in state.live_breakpoints() if bp.found_by_code), None)

@@ -2,9 +2,10 @@
 that exec or run again, libraries that come and go."""
 from __future__ import annotations
 
-from typing import Callable, List, Tuple
+import contextlib
+from typing import Callable
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from . import clone_breakpoints
 from .clone_pairing import on_new_thread, proc_memory
@@ -63,8 +64,8 @@ def _on_thread_exited(event: object) -> None:
         state.note_error("thread exited")
 
 
-def _handlers() -> List[Tuple[str, Callable[..., None]]]:
-    handlers: List[Tuple[str, Callable[..., None]]] = [
+def _handlers() -> list[tuple[str, Callable[..., None]]]:
+    handlers: list[tuple[str, Callable[..., None]]] = [
         ("new_thread", on_new_thread), ("exited", _on_exited),
         ("inferior_deleted", _on_inferior_deleted), ("clear_objfiles", _on_clear_objfiles),
         ("new_objfile", _on_new_objfile)]
@@ -79,10 +80,8 @@ def connect() -> None:
     """Connect the event handlers, once: a reload of these modules (importlib.reload) must
     not leave the old handlers connected."""
     for event_name, handler in getattr(gdb, _HANDLERS_ATTR, []):
-        try:
+        with contextlib.suppress(Exception):
             getattr(gdb.events, event_name).disconnect(handler)
-        except Exception:
-            pass
     handlers = _handlers()
     for event_name, handler in handlers:
         getattr(gdb.events, event_name).connect(handler)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 _CLONE3_SYSCALL = bytes([0xB8, 0xB3, 0x01, 0x00, 0x00, 0x0F, 0x05])
 _SHLIB_LINE = re.compile(r"^(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+\S+\s+(?:\(\*\)\s+)?(\S*libc\.so[^\s]*)\s*$")
 
 
-def is_libc(path: Optional[str]) -> bool:
+def is_libc(path: str | None) -> bool:
     return bool(path) and os.path.basename(path or "").startswith("libc.so")
 
 
@@ -25,7 +24,7 @@ def libc_loaded() -> bool:
     return any(is_libc(objfile.filename) for objfile in gdb.objfiles())
 
 
-def find_clone3(inferior: gdb.Inferior) -> Optional[int]:
+def find_clone3(inferior: gdb.Inferior) -> int | None:
     """The address of the clone3 system call in the loaded libc's code, if it is there once."""
     if inferior.pid <= 0 or "x86-64" not in inferior.architecture().name():
         return None

@@ -9,11 +9,12 @@ for it are kept in `state.deferred` and paired at the next chance.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
-from typing import Callable, Dict, Optional
+from typing import Callable
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from . import process
 from .clone_state import state
@@ -25,9 +26,9 @@ class ProcMemory:
     """A native inferior's memory through /proc/PID/mem, open once per process."""
 
     def __init__(self) -> None:
-        self.files: Dict[int, int] = {}
+        self.files: dict[int, int] = {}
 
-    def _open(self, pid: int) -> Optional[int]:
+    def _open(self, pid: int) -> int | None:
         fd = self.files.get(pid)
         if fd is None:
             try:
@@ -37,7 +38,7 @@ class ProcMemory:
             self.files[pid] = fd
         return fd
 
-    def read_tid(self, pid: int, address: int) -> Optional[int]:
+    def read_tid(self, pid: int, address: int) -> int | None:
         for _ in range(2):  # a file left from an earlier process of the same pid fails once
             fd = self._open(pid)
             if fd is None:
@@ -51,37 +52,35 @@ class ProcMemory:
             self.close(pid)
         return None
 
-    def close(self, pid: Optional[int] = None) -> None:
+    def close(self, pid: int | None = None) -> None:
         for key in [k for k in self.files if pid is None or k == pid]:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self.files.pop(key))
-            except OSError:
-                pass
 
 
 proc_memory = ProcMemory()
 
 
-def _gdb_read_tid(inferior: gdb.Inferior, address: int) -> Optional[int]:
+def _gdb_read_tid(inferior: gdb.Inferior, address: int) -> int | None:
     try:
         return int(_TID.unpack(bytes(inferior.read_memory(address, _TID.size)))[0])
     except (gdb.error, gdb.MemoryError, ValueError):
         return None
 
 
-def tid_reader(inferior: gdb.Inferior, pid: int) -> Callable[[int], Optional[int]]:
+def tid_reader(inferior: gdb.Inferior, pid: int) -> Callable[[int], int | None]:
     """read_tid(address) for this inferior: /proc on a native target, else gdb."""
     if process.is_local_live(inferior):
-        def read_tid(address: int) -> Optional[int]:
+        def read_tid(address: int) -> int | None:
             found = proc_memory.read_tid(pid, address)
             return found if found is not None else _gdb_read_tid(inferior, address)
     else:
-        def read_tid(address: int) -> Optional[int]:
+        def read_tid(address: int) -> int | None:
             return _gdb_read_tid(inferior, address)
     return read_tid
 
 
-def handle_value(thread: gdb.InferiorThread) -> Optional[int]:
+def handle_value(thread: gdb.InferiorThread) -> int | None:
     try:
         handle = thread.handle()
     except (RuntimeError, gdb.error):

@@ -6,9 +6,9 @@ recorder.py, which the commands call."""
 from __future__ import annotations
 
 import traceback
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..creation.store import OriginStore
 from ..model import Frame
@@ -25,13 +25,13 @@ class RecorderState:
     def __init__(self) -> None:
         self.store = OriginStore()
         self.recording = False
-        self.breakpoints: List[CloneBreakpoint] = []
+        self.breakpoints: list[CloneBreakpoint] = []
         self.max_frames = DEFAULT_MAX_FRAMES
-        self.libraries: Dict[int, Optional[str]] = {}
-        self.frames: Dict[Tuple[Optional[str], Optional[str], int, bool], Frame] = {}
+        self.libraries: dict[int, str | None] = {}
+        self.frames: dict[tuple[str | None, str | None, int, bool], Frame] = {}
         self.stacks = stacks.StackCache()  # creators' stacks, recognised at the next creation
-        self.arch_keys: Dict[str, Optional[str]] = {}
-        self.deferred: List[gdb.InferiorThread] = []  # new threads waiting for their handle
+        self.arch_keys: dict[str, str | None] = {}
+        self.deferred: list[gdb.InferiorThread] = []  # new threads waiting for their handle
         self.errors = 0
         self.last_error = ""
 
@@ -41,7 +41,7 @@ class RecorderState:
         self.frames.clear()
         self.stacks.clear()
 
-    def live_breakpoints(self) -> List[CloneBreakpoint]:
+    def live_breakpoints(self) -> list[CloneBreakpoint]:
         self.breakpoints = [bp for bp in self.breakpoints if bp.is_valid()]
         return self.breakpoints
 

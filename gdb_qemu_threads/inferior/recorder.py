@@ -8,9 +8,9 @@ in a libc without debug symbols; creation/store.py keeps the records (pure).
 """
 from __future__ import annotations
 
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from ..creation.store import OriginRecord
 from ..model import Frame
@@ -25,8 +25,8 @@ connect_events = clone_events.connect
 
 class Status(NamedTuple):
     recording: bool
-    counts: Dict[str, int]
-    notes: List[str]       # what is not recorded, and why
+    counts: dict[str, int]
+    notes: list[str]       # what is not recorded, and why
     errors: int            # bugs of ours met inside gdb events
     last_error: str
 
@@ -34,15 +34,15 @@ class Status(NamedTuple):
 class Shown(NamedTuple):
     """What `show` lists from: the records, and the selected inferior as it is now."""
 
-    records: List[OriginRecord]
+    records: list[OriginRecord]
     live: LiveThreads
     inferior: int
     pid: int               # the selected inferior's live process, 0 if none
-    selected: Optional[int]  # the selected thread's gdb number
+    selected: int | None  # the selected thread's gdb number
     recorded_any: bool     # whether any process has records
 
 
-def _refresh() -> Tuple[gdb.Inferior, LiveThreads]:
+def _refresh() -> tuple[gdb.Inferior, LiveThreads]:
     """Pair what can be paired and mark who lives; the selected inferior and its threads."""
     if state.deferred:
         resolve_deferred()
@@ -53,7 +53,7 @@ def _refresh() -> Tuple[gdb.Inferior, LiveThreads]:
     return inferior, live
 
 
-def thread_name(thread: gdb.InferiorThread, pid: int) -> Optional[str]:
+def thread_name(thread: gdb.InferiorThread, pid: int) -> str | None:
     """The thread's OS name; one that is not UTF-8 keeps its bytes as replacement characters
     (gdb's thread.name fails on it; /proc has the bytes on a native target)."""
     try:
@@ -83,7 +83,7 @@ def _live_threads(inferior: gdb.Inferior) -> LiveThreads:
 
 # --- what other commands use -----------------------------------------------------------------
 
-def lookup(pid: int, lwp: Optional[int]) -> Optional[OriginRecord]:
+def lookup(pid: int, lwp: int | None) -> OriginRecord | None:
     """The recorded creation of thread `lwp` of process `pid`, or None."""
     if lwp is None or not pid:
         return None
@@ -92,7 +92,7 @@ def lookup(pid: int, lwp: Optional[int]) -> Optional[OriginRecord]:
     return state.store.lookup(pid, lwp)
 
 
-def origin_of(pid: int, lwp: int) -> Optional[Tuple[List[Frame], Optional[int]]]:
+def origin_of(pid: int, lwp: int) -> tuple[list[Frame], int | None] | None:
     """The recorded creation of a thread as the reader wants it: (frames, creator's LWP)."""
     record = lookup(pid, lwp)
     return (list(record.frames), record.parent_lwp) if record is not None else None
@@ -100,7 +100,7 @@ def origin_of(pid: int, lwp: int) -> Optional[Tuple[List[Frame], Optional[int]]]
 
 # --- the commands ------------------------------------------------------------------------------
 
-def start(max_frames: Optional[int] = None) -> str:
+def start(max_frames: int | None = None) -> str:
     """Start recording; max_frames None keeps the default, 0 keeps every frame."""
     if state.recording:
         return "Already recording thread creation (%s)." % _frames_text()
@@ -125,7 +125,7 @@ def _where_text() -> str:
     return "breakpoints on %s" % " and ".join(sorted(set(placed), reverse=True))
 
 
-def _notes() -> List[str]:
+def _notes() -> list[str]:
     """What is not (yet) recorded, and why."""
     notes = []
     missing = clone_breakpoints.missing()

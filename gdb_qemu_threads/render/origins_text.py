@@ -5,22 +5,23 @@ role names and "?" for a role that rests on weak evidence."""
 from __future__ import annotations
 
 import json
-from typing import Dict, Optional, Sequence
+from typing import Sequence
 
 from tabulate import tabulate
 
+from .. import SCHEMA, __version__
 from ..creation.select import OriginRow, short_chain
-from .text import _role_cell
+from .text import role_cell
 
 COMMAND = "qemu-thread-origins"
 
 
 def _role(row: OriginRow) -> str:
     """As qemu-threads names it; "-" where it was not asked (exited, or another process)."""
-    return _role_cell(row.report, False) if row.report is not None else "-"
+    return role_cell(row.report, False) if row.report is not None else "-"
 
 
-def _who(lwp: Optional[int], num: Optional[int]) -> str:
+def _who(lwp: int | None, num: int | None) -> str:
     if lwp is None:
         return "-"
     return "LWP %d (thread %d)" % (lwp, num) if num is not None else "LWP %d" % lwp
@@ -59,7 +60,7 @@ def format_backtraces(rows: Sequence[OriginRow]) -> str:
     return "\n\n".join(blocks)
 
 
-def json_entry(row: OriginRow) -> Dict[str, object]:
+def json_entry(row: OriginRow) -> dict[str, object]:
     record = row.record
     verdict = row.report.verdict if row.report is not None else None
     return {
@@ -77,9 +78,11 @@ def json_entry(row: OriginRow) -> Dict[str, object]:
     }
 
 
-def json_document(rows: Sequence[OriginRow]) -> str:
-    """The `show --json` document (DESIGN.md, "Origins JSON")."""
-    return json.dumps({"origins": [json_entry(row) for row in rows]})
+def json_document(rows: Sequence[OriginRow], pid: int | None = None) -> str:
+    """The `show --json` document (DESIGN.md, "Origins JSON"), with the metadata every
+    document carries: the process shown (null where none), the extension's version, the schema."""
+    return json.dumps({"origins": [json_entry(row) for row in rows], "pid": pid or None,
+                       "version": __version__, "schema": SCHEMA})
 
 
 def nothing_recorded(for_this_process: bool, recording: bool, pending: int) -> str:
@@ -99,7 +102,7 @@ def _plural(count: int, word: str) -> str:
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
-def status_line(recording: bool, counts: Dict[str, int]) -> str:
+def status_line(recording: bool, counts: dict[str, int]) -> str:
     parts = ["recording thread creation" if recording else "not recording"]
     parts.append("%s recorded (%d alive)" % (_plural(counts["threads"], "thread"), counts["alive"]))
     if counts["pending"]:
@@ -110,7 +113,7 @@ def status_line(recording: bool, counts: Dict[str, int]) -> str:
     return "; ".join(parts) + "."
 
 
-def status_text(recording: bool, counts: Dict[str, int], notes: Sequence[str], errors: int,
+def status_text(recording: bool, counts: dict[str, int], notes: Sequence[str], errors: int,
                 last_error: str) -> str:
     """`status`: the status line, then what is not recorded and why, then our own errors."""
     lines = [status_line(recording, counts)]

@@ -34,7 +34,7 @@ def _state_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(_state_text(report), STATE_COLOURS.get(report.verdict.state), enabled)
 
 
-def _role_cell(report: ThreadReport, enabled: bool) -> str:
+def role_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(_role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ SHOW_JSON = json_command(CMD + " show --json")
 def origins(run, index=None):
     docs = run.json_docs()
     doc = docs[index] if index is not None else run.json()
-    assert set(doc) == {"origins"}
+    assert set(doc) == {"origins", "pid", "version", "schema"}
     return doc["origins"]
 
 
@@ -191,7 +192,7 @@ def run_plain(program, *args):
 
 def read_truth(path):
     creators, made = {}, {}
-    for line in open(path):
+    for line in Path(path).read_text().splitlines():
         kind, k, lwp = line.split()
         if kind == "C":
             creators[int(k)] = int(lwp)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from test_origins_gdb import PID, check_fixture_origins, origins, pid_of
 
 from cbuild import build
 from gdbrun import json_command, run_gdb
 from origins_gdbserver import gdbserver, remote
-from test_origins_gdb import PID, check_fixture_origins, origins, pid_of
 
 CMD = "qemu-thread-origins"
 SHOW_JSON = json_command(CMD + " show --json")

@@ -5,16 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gdb_qemu_threads.model import Frame
-from gdb_qemu_threads.creation.select import (OriginRow, SelectionError, caller_frames, select,
-                                              short_chain)
-from gdb_qemu_threads.creation.store import (CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD,
-                                             CLONE_VM, OriginStore)
-from gdb_qemu_threads.model import ThreadReport, ThreadSnapshot, Verdict
-from gdb_qemu_threads.render.origins_text import (format_backtraces, format_table, json_document,
-                                                  nothing_recorded, status_line, status_text)
+from gdb_qemu_threads.creation.select import OriginRow, SelectionError, caller_frames, select, short_chain
+from gdb_qemu_threads.creation.store import (
+    CLONE_PARENT_SETTID,
+    CLONE_SETTLS,
+    CLONE_THREAD,
+    CLONE_VM,
+    OriginStore,
+)
+from gdb_qemu_threads.model import Frame, ThreadReport, ThreadSnapshot, Verdict
+from gdb_qemu_threads.render.origins_text import (
+    format_backtraces,
+    format_table,
+    json_document,
+    nothing_recorded,
+    status_line,
+    status_text,
+)
 
 # What glibc's pthread_create passes, and what posix_spawn passes.
 THREAD_FLAGS = 0x3D0F00
@@ -274,7 +284,7 @@ def test_json_document_follows_the_contract():
     doc = json.loads(json_document([OriginRow(records[0], report(1001, "vcpu"), 1),
                                     OriginRow(records[1])]))
     first, second = doc["origins"]
-    assert set(doc) == {"origins"}
+    assert set(doc) == {"origins", "pid", "version", "schema"} and doc["schema"] == 1
     assert first["lwp"] == 1001 and first["num"] == 2 and first["alive"] is True
     assert first["name"] == "alpha" and first["parent_lwp"] == PID and first["role"] == "vcpu"
     assert first["confidence"] == "high" and second["role"] is None
