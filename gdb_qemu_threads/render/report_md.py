@@ -1,0 +1,138 @@
+"""A view -> a Markdown report for a GitLab or GitHub issue: header, thread table, locks and
+deadlocks, the verdict, then each group of identical stacks once in a collapsible block whose
+code is gdb's own backtrace text (the offline reader reads the report back).
+
+Every piece of the process's text (names, paths, functions) is escaped: in a table cell as
+Markdown, in <summary> as HTML, and in code blocks it needs nothing but a long enough fence.
+Lines outside code blocks never start like gdb's own ("Thread N (", "#N ", digits), so the
+offline reader takes them for prose.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Sequence
+
+from ..analyze.groups import View, groups
+from ..model import ThreadReport
+from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
+from .report_parts import (
+    group_cells,
+    group_title,
+    header_items,
+    printable,
+    summary_text,
+    thread_cells,
+    thread_lines,
+)
+
+FULL_TABLE_UP_TO = 40   # more threads than this: the grouped table, the full one folded
+_SPECIAL = re.compile(r"([\\`*_\[\]|~!@#<>&])")
+_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+THREAD_COLUMNS = ("#", "LWP", "name", "role", "detail", "state", "evidence")
+GROUP_COLUMNS = ("count", "threads", "role", "detail", "state", "where")
+
+
+def md_text(text: str) -> str:
+    """Text that Markdown shows as it is: no emphasis, links, HTML, mentions or cell breaks."""
+    return _SPECIAL.sub(lambda m: _ENTITY.get(m.group(1), "\\" + m.group(1)),
+                        printable(text).replace("\n", " "))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| %s |" % " | ".join(md_text(h) for h in headers),
+           "|%s|" % "|".join("---" for _ in headers)]
+    out += ["| %s |" % " | ".join(md_text(cell) or " " for cell in row) for row in rows]
+    return out
+
+
+def fence(lines: Sequence[str], info: str = "text") -> list[str]:
+    """A fenced code block whose fence no line of it can close."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    mark = "`" * max(3, longest + 1)
+    return [mark + info] + list(lines) + [mark]
+
+
+def details(summary: str, body: Sequence[str]) -> list[str]:
+    return ["<details><summary>%s</summary>" % html.escape(summary), ""] + list(body) + ["", "</details>", ""]
+
+
+def header(view: View, meta: dict[str, Any]) -> list[str]:
+    counts = summary_text(view.reports)
+    out = ["## QEMU threads: %s" % md_text("%d threads%s" % (len(view.reports), " (%s)" % counts if counts else "")),
+           "",
+           " \u00b7 ".join("**%s** %s" % (label, md_text(value)) for label, value in header_items(view, meta)),
+           ""]
+    if meta.get("verdict"):
+        out += ["> **Verdict:** %s" % md_text(str(meta["verdict"])), ""]
+    return out
+
+
+def thread_section(view: View) -> list[str]:
+    rows = [[thread_cells(r)[c] for c in THREAD_COLUMNS] for r in view.reports]
+    origins = any(r.snapshot.origin is not None for r in view.reports)
+    if origins:
+        rows = [row + [thread_cells(r)["created by"]] for row, r in zip(rows, view.reports)]
+    full = table(list(THREAD_COLUMNS) + (["created by"] if origins else []), rows)
+    out = ["### Threads", ""]
+    if len(view.reports) <= FULL_TABLE_UP_TO:
+        return out + full + [""]
+    grouped = [[group_cells(g)[c] for c in GROUP_COLUMNS] for g in groups(view.reports)]
+    return out + table(GROUP_COLUMNS, grouped) + [""] + details("All %d threads" % len(view.reports), full)
+
+
+def lock_section(view: View) -> list[str]:
+    report = view.locks
+    out = ["### Locks", ""]
+    if report.locks:
+        rows = [[_lock_label(lock), "0x%x" % lock.address if lock.address is not None else "?",
+                 _holder_cell(lock), lock.held_at or "", _who_list(lock.waiters)] for lock in report.locks]
+        out += table(("lock", "address", "held by", "held at", "waiters"), rows) + [""]
+    else:
+        out += ["No thread waits for a mutex or rwlock.", ""]
+    for number, cycle in enumerate(report.deadlocks, 1):
+        out.append("**Deadlock %d:** %s" % (number, "a thread waits for a lock it holds itself" if len(cycle) == 1
+                                            else "%d threads wait for each other" % len(cycle)))
+        out.append("")
+        for entry in cycle:
+            out.append("- %s" % md_text(_cycle_line(entry)))
+        out.append("")
+    if report.gaps:
+        out += [md_text("%s: %s." % ("Other deadlocks may exist" if report.deadlocks else
+                                      "Cannot tell whether there is a deadlock", "; ".join(report.gaps))), ""]
+    elif not report.deadlocks:
+        out += ["No deadlock: every waiting thread's lock and its owner were read.", ""]
+    if report.events:
+        out += ["Threads waiting for an event (nobody owns an event; someone must signal it):", ""]
+        out += table(("type", "object", "waits in", "threads"), _event_rows(report)) + [""]
+    return out
+
+
+def _cycle_line(entry: dict[str, Any]) -> str:
+    head = "thread %s" % entry["num"] if entry["num"] is not None else "LWP %s" % entry["lwp"]
+    holds = entry.get("holds") or {}
+    waits = entry.get("waits_for") or {}
+    return "%s (LWP %s, %s) holds %s%s and waits for %s%s" % (
+        head, entry["lwp"], entry["role"], _lock_name(holds), " since %s" % entry["held_at"] if entry.get("held_at") else "",
+        _lock_name(waits), " in %s" % entry["waits_at"] if entry.get("waits_at") else "")
+
+
+def _lock_name(doc: dict[str, Any]) -> str:
+    name = str(doc.get("name") or doc.get("type") or "?")
+    return "%s (%s)" % (name, doc["address"]) if doc.get("address") else name
+
+
+def stack_section(reports: Sequence[ThreadReport]) -> list[str]:
+    found = groups(reports)
+    out = ["### Stacks", "",
+           "Each group of identical stacks once, as gdb's `thread apply all bt` prints it "
+           "(%d group%s); the offline reader reads this report back." % (len(found), "" if len(found) == 1 else "s"), ""]
+    for group in found:
+        lines = [line for member in group for line in thread_lines(member.snapshot)]
+        out += details(group_title(group), fence(lines))
+    return out
+
+
+def markdown(view: View, meta: dict[str, Any]) -> str:
+    parts = header(view, meta) + thread_section(view) + lock_section(view) + stack_section(view.reports)
+    return "\n".join(parts).rstrip("\n") + "\n"
