@@ -39,7 +39,10 @@ FACTS_JS = """() => {
     const r = s.getBoundingClientRect(); return [r.width, r.height]; };
   return {
     rows: rows.length,
-    visibleRows: Array.from(rows).filter(r => !r.hidden).length,
+    visibleRows: Array.from(rows).filter(r => !r.hidden && r.checkVisibility()).length,
+    groupRows: document.querySelectorAll('#groups tbody tr').length,
+    svgText: (() => { const t = q('#waits-for svg text') || q('#creation svg text');
+      return t ? t.getBoundingClientRect().height : 0; })(),
     cellFont: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0,
     bodyFont: parseFloat(getComputedStyle(document.body).fontSize),
     pageWidth: document.documentElement.scrollWidth,

@@ -16,6 +16,7 @@ from ..analyze.groups import View
 from ..analyze.locks import who
 from ..model import Lock, ThreadReport
 from ..threadlist import thread_range
+from .report_html_assets import LIBRARY_COLOUR, ROLE_COLOURS
 from .report_parts import printable
 from .text import origin_summary
 
@@ -41,6 +42,12 @@ def quoted(text: str) -> str:
 
 def _attrs(**attrs: str) -> str:
     return "[%s]" % ", ".join("%s=%s" % (k, quoted(v)) for k, v in attrs.items() if v)
+
+
+def _role_fill(report: ThreadReport) -> dict[str, str]:
+    """A thread's box tinted with its role's colour (the page's legend), a quarter strong."""
+    colour = ROLE_COLOURS.get(report.verdict.role, LIBRARY_COLOUR)
+    return {"style": "rounded,filled", "fillcolor": colour + "40"}
 
 
 def thread_label(report: ThreadReport) -> str:
@@ -95,7 +102,8 @@ def waits_for_graph(view: View) -> Graph | None:
 
     def thread_node(r: ThreadReport) -> str:
         red = r.snapshot.lwp in in_cycle
-        out.node(ids[id(r)], thread_label(r), red, tooltip="%s\n%s" % (thread_label(r), r.verdict.evidence))
+        out.node(ids[id(r)], thread_label(r), red, tooltip="%s\n%s" % (thread_label(r), r.verdict.evidence),
+                 **_role_fill(r))
         return ids[id(r)]
 
     for index, lock in enumerate(report.locks):
@@ -110,7 +118,7 @@ def waits_for_graph(view: View) -> Graph | None:
         rest = [w for w in lock.waiters if w not in single]
         if len(rest) > MANY:
             crowd = "w%d" % index
-            out.node(crowd, "%d threads\n%s" % (len(rest), thread_range(rest)))
+            out.node(crowd, "%d threads\n%s" % (len(rest), thread_range(rest)), **_role_fill(rest[0]))
             out.edge(crowd, lock_id, "wait for")
         else:
             single += rest
@@ -139,7 +147,7 @@ def _event_nodes(out: _Builder, view: View, thread_node) -> None:  # type: ignor
                  shape="ellipse", style="dashed")
         if len(members) > MANY:
             crowd = "ew%d" % index
-            out.node(crowd, "%d threads\n%s" % (len(members), thread_range(members)))
+            out.node(crowd, "%d threads\n%s" % (len(members), thread_range(members)), **_role_fill(members[0]))
             out.edge(crowd, event, "wait in %s" % where if where else "wait", style="dashed")
         else:
             for r in members:
@@ -167,23 +175,23 @@ def creation_graph(view: View) -> Graph | None:
     for r in reports:
         parent = by_lwp.get(r.snapshot.parent_lwp) if r.snapshot.parent_lwp is not None else None
         if parent is None:
-            out.node(ids[id(r)], _created_label(r), tooltip=r.verdict.evidence)
+            out.node(ids[id(r)], _created_label(r), tooltip=r.verdict.evidence, **_role_fill(r))
         else:
             children.setdefault(id(parent), []).append(r)
     for parent_id, kids in children.items():
         parent = next(r for r in reports if id(r) == parent_id)
-        out.node(ids[parent_id], _created_label(parent), tooltip=parent.verdict.evidence)
+        out.node(ids[parent_id], _created_label(parent), tooltip=parent.verdict.evidence, **_role_fill(parent))
         kinds: dict[tuple[str, str], list[ThreadReport]] = {}
         for kid in kids:
             kinds.setdefault((kid.verdict.role, origin_summary(kid.snapshot.origin)), []).append(kid)
         for (role, made_in), members in kinds.items():
             if len(members) > MANY and not any(id(m) in children for m in members):
                 crowd = "c%s_%d" % (ids[parent_id], len(out.labels))
-                out.node(crowd, "%d x %s\n%s" % (len(members), role, thread_range(members)))
+                out.node(crowd, "%d x %s\n%s" % (len(members), role, thread_range(members)), **_role_fill(members[0]))
                 out.edge(ids[parent_id], crowd, made_in)
                 continue
             for kid in members:
-                out.node(ids[id(kid)], _created_label(kid), tooltip=kid.verdict.evidence)
+                out.node(ids[id(kid)], _created_label(kid), tooltip=kid.verdict.evidence, **_role_fill(kid))
                 out.edge(ids[parent_id], ids[id(kid)], made_in)
     return out.graph("Which thread created which")
 

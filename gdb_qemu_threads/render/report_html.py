@@ -15,8 +15,9 @@ from ..model import ROLES, STATES, ThreadReport
 from .graphs import Graph, graphs, to_svg
 from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
 from .report_html_assets import CSP, CSS, LIBRARY_COLOUR, ROLE_COLOURS, SCRIPT, STATE_COLOURS
-from .report_md import _cycle_line
+from .report_md import FULL_TABLE_UP_TO, GROUP_COLUMNS, _cycle_line
 from .report_parts import (
+    group_cells,
     group_title,
     header_items,
     is_qemu_frame,
@@ -75,10 +76,14 @@ def thread_table(view: View) -> list[str]:
     origins = any(r.snapshot.origin is not None for r in view.reports)
     columns = COLUMNS + (("created by",) if origins else ())
     in_cycle = {e["lwp"] for cycle in view.locks.deadlocks for e in cycle}
-    out = ['<section><h2 id="threads-title">Threads</h2>',
-           '<input id="filter" type="search" placeholder="filter the rows (role, name, state...)" '
-           'aria-label="filter the thread table" hidden>',
-           '<div class="scroll"><table id="threads" aria-labelledby="threads-title"><thead><tr>']
+    out = ['<section><h2 id="threads-title">Threads</h2>']
+    folded = len(view.reports) > FULL_TABLE_UP_TO
+    if folded:  # 128 vCPUs that are all the same: one row first, every thread on demand
+        out += ['<div class="scroll"><table id="groups">'] + _groups_rows(view.reports)[1:]
+        out.append('<details id="all-threads"><summary>All %d threads</summary>' % len(view.reports))
+    out += ['<input id="filter" type="search" placeholder="filter the rows (role, name, state...)" '
+            'aria-label="filter the thread table" hidden>',
+            '<div class="scroll"><table id="threads" aria-labelledby="threads-title"><thead><tr>']
     out += ['<th class="col-%s">%s</th>' % (c.replace(" ", "-").replace("#", "num"), escape(c)) for c in columns]
     out.append("</tr></thead><tbody>")
     for report in view.reports:
@@ -94,7 +99,20 @@ def thread_table(view: View) -> list[str]:
                 css = {"evidence": ' class="evidence"', "created by": ' class="created"'}.get(column, "")
                 tds.append("<td%s>%s</td>" % (css, _text(cells[column])))
         out.append('<tr class="%s" title="%s">%s</tr>' % (row_class, _text(cells["evidence"]), "".join(tds)))
-    return out + ["</tbody></table></div></section>"]
+    out.append("</tbody></table></div>")
+    return out + (["</details></section>"] if folded else ["</section>"])
+
+
+def _groups_rows(reports: Sequence[ThreadReport]) -> list[str]:
+    """The grouped table (its first line opens a table of its own, for the caller to drop)."""
+    out = ["<table>", "<thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % c for c in GROUP_COLUMNS)]
+    for group in groups(reports):
+        cells = group_cells(group)
+        tds = ["<td>%s</td>" % (_role_chip(group[0]) if c == "role" else
+                                _state_mark(group[0].verdict.state, cells[c]) if c == "state" else _text(cells[c]))
+               for c in GROUP_COLUMNS]
+        out.append("<tr>%s</tr>" % "".join(tds))
+    return out + ["</tbody></table></div>"]
 
 
 def _simple_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

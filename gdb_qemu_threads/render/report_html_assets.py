@@ -49,7 +49,10 @@ details.group > div { padding: 0 8px 6px; }
 .bt .hll { background: #fff3c4; display: block; font-weight: 600; }
 pre.plain { background: #f8f8f8; padding: 6px; overflow-x: auto; font-size: 12px; }
 .members { font-size: 12px; color: #555; word-break: break-word; }
-@media (max-width: 600px) { body { font-size: 13px; } td.evidence, th.col-evidence { display: none; } }
+#all-threads > summary { cursor: pointer; margin: 8px 0; font-weight: 600; }
+/* A phone: pictures keep their size and scroll sideways inside their box, so text stays legible. */
+@media (max-width: 600px) { body { font-size: 13px; } td.evidence, th.col-evidence { display: none; }
+  figure svg { max-width: none; } }
 """
 
 SCRIPT = """

@@ -121,8 +121,10 @@ def thread_lines(snap: ThreadSnapshot) -> list[str]:
 
 
 def is_qemu_frame(frame: Frame) -> bool:
-    """A frame of the program itself, not of a shared library: what a reader looks at first."""
-    return frame.library is None and frame.function is not None and not is_libc_frame(frame)
+    """A frame of QEMU itself, not of a shared library: what a reader looks at first."""
+    if frame.library is not None:  # QEMU's own modules (accel-tcg-x86_64.so) are QEMU's too
+        return "/qemu/" in frame.library
+    return frame.function is not None and not is_libc_frame(frame)
 
 
 def group_title(group: Sequence[ThreadReport]) -> str:

@@ -47,6 +47,8 @@ def test_deadlock_report_markdown_reads_back_to_the_same_roles(deadlocks):
     live = run.json()
     assert live["deadlocks"], "the fixture has two cycles"
     assert "report written to %s" % out["md"] in run.stdout
+    assert "report written to %s" % out["html"] in run.stdout, run.output[-3000:]
+    assert "graphs written to %s" % out["dot"] in run.stdout
     assert roles(offline_json(out["md"])) == roles(live)
     text = out["md"].read_text()
     assert text.count("**Deadlock ") == len(live["deadlocks"])
@@ -82,7 +84,7 @@ def test_deadlock_report_html_in_a_browser(deadlocks, size, tmp_path):
     cycle_members = sum(len(cycle) for cycle in live["deadlocks"])
     assert facts["redStrokes"] >= 2 * cycle_members and facts["redFills"] >= 2 * cycle_members
     assert facts["pageWidth"] <= facts["viewWidth"], "wide parts scroll inside their boxes"
-    assert facts["cellFont"] >= 11 and facts["bodyFont"] >= 13
+    assert facts["cellFont"] >= 11 and facts["bodyFont"] >= 13 and facts["svgText"] >= 9
     html = out["html"].read_text()
     assert "no creation tree" in html and "<svg" in html
     assert seen.screenshot.stat().st_size > 10000
