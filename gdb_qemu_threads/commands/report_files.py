@@ -12,12 +12,9 @@ from ..render.report import ReportError, write_dot, write_report
 
 def meta(shown: View) -> dict[str, Any]:
     """The report's header facts: only what gdb shows anyway, nothing of the environment."""
-    binary = None
-    try:
-        binary = gdb.selected_inferior().progspace.filename
-    except (gdb.error, RuntimeError):
-        pass
-    return {"binary": binary, "gdb_version": gdb.VERSION, "source": shown.analysis.source,
+    progspace = gdb.selected_inferior().progspace
+    binary = progspace.filename if progspace is not None else None
+    return {"binary": binary, "gdb_version": getattr(gdb, "VERSION", None), "source": shown.analysis.source,
             "pid": shown.analysis.pid}
 
 

@@ -10,7 +10,6 @@ class GdbBacktraceLexer(RegexLexer):
 
     name = "gdb backtrace"
     aliases = ["gdb-backtrace"]
-    filenames: list[str] = []
 
     tokens = {
         "root": [

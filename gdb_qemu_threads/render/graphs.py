@@ -44,12 +44,6 @@ def _attrs(**attrs: str) -> str:
     return "[%s]" % ", ".join("%s=%s" % (k, quoted(v)) for k, v in attrs.items() if v)
 
 
-def _role_fill(report: ThreadReport) -> dict[str, str]:
-    """A thread's box tinted with its role's colour (the page's legend), a quarter strong."""
-    colour = ROLE_COLOURS.get(report.verdict.role, LIBRARY_COLOUR)
-    return {"style": "rounded,filled", "fillcolor": colour + "40"}
-
-
 def thread_label(report: ThreadReport) -> str:
     s, v = report.snapshot, report.verdict
     lines = [who(report)]
@@ -57,6 +51,8 @@ def thread_label(report: ThreadReport) -> str:
         lines[0] += " (LWP %d)" % s.lwp
     if v.detail:
         lines.append(v.detail)
+    elif s.name and v.role == "unknown":  # nothing else tells what it is
+        lines.append('"%s"' % s.name)
     return "\n".join(lines)
 
 
@@ -69,11 +65,16 @@ class _Builder:
         self.labels: dict[str, str] = {}
         self.edges: list[tuple[str, str, bool]] = []
 
-    def node(self, ident: str, label: str, red: bool = False, tooltip: str = "", **extra: str) -> None:
+    def node(self, ident: str, label: str, red: bool = False, tooltip: str = "",
+             role_of: ThreadReport | None = None, **extra: str) -> None:
+        """A box; `role_of` tints it with that thread's role colour, as in the page's legend."""
         if ident in self.labels:
             return
         self.labels[ident] = label
         attrs = dict(label=label, tooltip=tooltip or label, **extra)
+        if role_of is not None:
+            colour = ROLE_COLOURS.get(role_of.verdict.role, LIBRARY_COLOUR)
+            attrs.update(style="rounded,filled", fillcolor=colour + "40")  # a quarter strong
         if red:
             attrs.update(color=RED, fontcolor=RED, penwidth="2")
         self.lines.append("  %s %s;" % (ident, _attrs(**attrs)))
@@ -103,7 +104,7 @@ def waits_for_graph(view: View) -> Graph | None:
     def thread_node(r: ThreadReport) -> str:
         red = r.snapshot.lwp in in_cycle
         out.node(ids[id(r)], thread_label(r), red, tooltip="%s\n%s" % (thread_label(r), r.verdict.evidence),
-                 **_role_fill(r))
+                 role_of=r)
         return ids[id(r)]
 
     for index, lock in enumerate(report.locks):
@@ -118,7 +119,7 @@ def waits_for_graph(view: View) -> Graph | None:
         rest = [w for w in lock.waiters if w not in single]
         if len(rest) > MANY:
             crowd = "w%d" % index
-            out.node(crowd, "%d threads\n%s" % (len(rest), thread_range(rest)), **_role_fill(rest[0]))
+            out.node(crowd, "%d threads\n%s" % (len(rest), thread_range(rest)), role_of=rest[0])
             out.edge(crowd, lock_id, "wait for")
         else:
             single += rest
@@ -147,7 +148,7 @@ def _event_nodes(out: _Builder, view: View, thread_node) -> None:  # type: ignor
                  shape="ellipse", style="dashed")
         if len(members) > MANY:
             crowd = "ew%d" % index
-            out.node(crowd, "%d threads\n%s" % (len(members), thread_range(members)), **_role_fill(members[0]))
+            out.node(crowd, "%d threads\n%s" % (len(members), thread_range(members)), role_of=members[0])
             out.edge(crowd, event, "wait in %s" % where if where else "wait", style="dashed")
         else:
             for r in members:
@@ -175,30 +176,32 @@ def creation_graph(view: View) -> Graph | None:
     for r in reports:
         parent = by_lwp.get(r.snapshot.parent_lwp) if r.snapshot.parent_lwp is not None else None
         if parent is None:
-            out.node(ids[id(r)], _created_label(r), tooltip=r.verdict.evidence, **_role_fill(r))
+            out.node(ids[id(r)], _created_label(r), tooltip=r.verdict.evidence, role_of=r)
         else:
             children.setdefault(id(parent), []).append(r)
     for parent_id, kids in children.items():
         parent = next(r for r in reports if id(r) == parent_id)
-        out.node(ids[parent_id], _created_label(parent), tooltip=parent.verdict.evidence, **_role_fill(parent))
+        out.node(ids[parent_id], _created_label(parent), tooltip=parent.verdict.evidence, role_of=parent)
         kinds: dict[tuple[str, str], list[ThreadReport]] = {}
         for kid in kids:
             kinds.setdefault((kid.verdict.role, origin_summary(kid.snapshot.origin)), []).append(kid)
         for (role, made_in), members in kinds.items():
             if len(members) > MANY and not any(id(m) in children for m in members):
                 crowd = "c%s_%d" % (ids[parent_id], len(out.labels))
-                out.node(crowd, "%d x %s\n%s" % (len(members), role, thread_range(members)), **_role_fill(members[0]))
+                label = "%d x %s\n%s" % (len(members), role, thread_range(members))
+                out.node(crowd, label, role_of=members[0])
                 out.edge(ids[parent_id], crowd, made_in)
                 continue
             for kid in members:
-                out.node(ids[id(kid)], _created_label(kid), tooltip=kid.verdict.evidence, **_role_fill(kid))
+                out.node(ids[id(kid)], _created_label(kid), tooltip=kid.verdict.evidence, role_of=kid)
                 out.edge(ids[parent_id], ids[id(kid)], made_in)
     return out.graph("Which thread created which")
 
 
 def _created_label(report: ThreadReport) -> str:
     label = thread_label(report)
-    return label if report.snapshot.name is None else "%s\n\"%s\"" % (label, report.snapshot.name)
+    name = report.snapshot.name
+    return label if name is None or '"%s"' % name in label else '%s\n"%s"' % (label, name)
 
 
 def graphs(view: View) -> list[tuple[str, Graph | None]]:

@@ -17,14 +17,16 @@ from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
 from .report_html_assets import CSP, CSS, LIBRARY_COLOUR, ROLE_COLOURS, SCRIPT, STATE_COLOURS
 from .report_md import FULL_TABLE_UP_TO, GROUP_COLUMNS, _cycle_line
 from .report_parts import (
+    deadlock_heading,
+    gaps_sentence,
     group_cells,
     group_title,
     header_items,
     is_qemu_frame,
     printable,
-    summary_text,
     thread_cells,
     thread_lines,
+    title_text,
 )
 
 COLUMNS = ("#", "LWP", "name", "role", "detail", "state", "evidence")
@@ -41,16 +43,20 @@ def _text(value: str) -> str:
 
 def _role_chip(report: ThreadReport) -> str:
     colour = ROLE_COLOURS.get(report.verdict.role, LIBRARY_COLOUR)
-    return '<span class="chip" style="background:%s">%s</span>' % (colour, _text(thread_cells(report)["role"]))
+    return _chip(colour, _text(thread_cells(report)["role"]))
+
+
+def _chip(colour: str, text: str) -> str:
+    return '<span class="chip" style="background:%s">%s</span>' % (colour, text)
 
 
 def _state_mark(state: str, text: str) -> str:
-    return '<span class="state" style="border-color:%s">%s</span>' % (STATE_COLOURS.get(state, "#ccc"), _text(text))
+    colour = STATE_COLOURS.get(state, "#ccc")
+    return '<span class="state" style="border-color:%s">%s</span>' % (colour, _text(text))
 
 
 def header(view: View, meta: dict[str, Any]) -> list[str]:
-    counts = summary_text(view.reports)
-    out = ["<header><h1>QEMU threads: %s</h1>" % _text("%d threads%s" % (len(view.reports), " (%s)" % counts if counts else "")),
+    out = ["<header><h1>QEMU threads: %s</h1>" % _text(title_text(view)),
            '<dl class="meta">']
     out += ["<div><dt>%s</dt><dd>%s</dd></div>" % (_text(k), _text(v)) for k, v in header_items(view, meta)]
     out.append("</dl>")
@@ -62,7 +68,7 @@ def header(view: View, meta: dict[str, Any]) -> list[str]:
 def legend(view: View) -> list[str]:
     seen_roles = {r.verdict.role for r in view.analysis.reports}
     seen_states = {r.verdict.state for r in view.analysis.reports}
-    roles = " ".join('<span class="chip" style="background:%s">%s</span>' % (ROLE_COLOURS.get(role, LIBRARY_COLOUR), role)
+    roles = " ".join(_chip(ROLE_COLOURS.get(role, LIBRARY_COLOUR), role)
                      for role in ROLES if role in seen_roles)
     states = " ".join(_state_mark(state, state) for state in STATES if state in seen_states)
     return ['<section aria-label="legend"><div class="legend"><strong>Roles:</strong> %s</div>' % roles,
@@ -84,7 +90,8 @@ def thread_table(view: View) -> list[str]:
     out += ['<input id="filter" type="search" placeholder="filter the rows (role, name, state...)" '
             'aria-label="filter the thread table" hidden>',
             '<div class="scroll"><table id="threads" aria-labelledby="threads-title"><thead><tr>']
-    out += ['<th class="col-%s">%s</th>' % (c.replace(" ", "-").replace("#", "num"), escape(c)) for c in columns]
+    out += ['<th class="col-%s">%s</th>' % (c.replace(" ", "-").replace("#", "num"), escape(c))
+            for c in columns]
     out.append("</tr></thead><tbody>")
     for report in view.reports:
         cells = thread_cells(report)
@@ -108,15 +115,17 @@ def _groups_rows(reports: Sequence[ThreadReport]) -> list[str]:
     out = ["<table>", "<thead><tr>%s</tr></thead><tbody>" % "".join("<th>%s</th>" % c for c in GROUP_COLUMNS)]
     for group in groups(reports):
         cells = group_cells(group)
-        tds = ["<td>%s</td>" % (_role_chip(group[0]) if c == "role" else
-                                _state_mark(group[0].verdict.state, cells[c]) if c == "state" else _text(cells[c]))
-               for c in GROUP_COLUMNS]
+        first = group[0]
+        tds = ["<td>%s</td>" % (_role_chip(first) if c == "role" else
+                                _state_mark(first.verdict.state, cells[c]) if c == "state" else
+                                _text(cells[c])) for c in GROUP_COLUMNS]
         out.append("<tr>%s</tr>" % "".join(tds))
     return out + ["</tbody></table></div>"]
 
 
 def _simple_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ['<div class="scroll"><table><thead><tr>%s</tr></thead><tbody>' % "".join("<th>%s</th>" % escape(h) for h in headers)]
+    heads = "".join("<th>%s</th>" % escape(h) for h in headers)
+    out = ['<div class="scroll"><table><thead><tr>%s</tr></thead><tbody>' % heads]
     out += ["<tr>%s</tr>" % "".join("<td>%s</td>" % _text(cell) for cell in row) for row in rows]
     return out + ["</tbody></table></div>"]
 
@@ -132,16 +141,11 @@ def lock_section(view: View) -> list[str]:
     else:
         out.append("<p>No thread waits for a mutex or rwlock.</p>")
     for number, cycle in enumerate(report.deadlocks, 1):
-        out.append('<p class="cycle">Deadlock %d: %s</p><ul>' % (
-            number, "a thread waits for a lock it holds itself" if len(cycle) == 1 else
-            "%d threads wait for each other" % len(cycle)))
+        out.append('<p class="cycle">%s</p><ul>' % escape(deadlock_heading(number, cycle)))
         out += ['<li class="cycle">%s</li>' % _text(_cycle_line(entry)) for entry in cycle]
         out.append("</ul>")
-    if report.gaps:
-        out.append("<p>%s</p>" % _text("%s: %s." % ("Other deadlocks may exist" if report.deadlocks else
-                                                    "Cannot tell whether there is a deadlock", "; ".join(report.gaps))))
-    elif not report.deadlocks:
-        out.append("<p>No deadlock: every waiting thread's lock and its owner were read.</p>")
+    if gaps_sentence(report):
+        out.append("<p>%s</p>" % _text(gaps_sentence(report)))
     if report.events:
         out.append("<p>Threads waiting for an event (nobody owns an event; someone must signal it):</p>")
         out += _simple_table(("type", "object", "waits in", "threads"), _event_rows(report))
@@ -171,7 +175,8 @@ def _highlighted(lines: list[str], marked: list[int]) -> str:
         from .bt_lexer import GdbBacktraceLexer
     except ImportError:  # pygments is optional for the report: plain text then
         return '<pre class="plain">%s</pre>' % escape("\n".join(lines))
-    return highlight("\n".join(lines) + "\n", GdbBacktraceLexer(), HtmlFormatter(cssclass="bt", hl_lines=marked))
+    formatter = HtmlFormatter(cssclass="bt", hl_lines=marked)
+    return highlight("\n".join(lines) + "\n", GdbBacktraceLexer(), formatter)
 
 
 def stack_section(reports: Sequence[ThreadReport]) -> list[str]:
@@ -196,12 +201,15 @@ def page(view: View, meta: dict[str, Any]) -> str:
         style = HtmlFormatter(cssclass="bt").get_style_defs(".bt")
     except ImportError:
         style = ""
-    title = "QEMU threads%s" % (" of pid %s" % (meta.get("pid") or view.analysis.pid) if meta.get("pid") or view.analysis.pid else "")
+    pid = meta.get("pid") or view.analysis.pid
+    title = "QEMU threads of pid %s" % pid if pid else "QEMU threads"
     body = (header(view, meta) + legend(view) + thread_table(view) + lock_section(view)
-            + ["<section><h2>Pictures</h2>"] + [line for name, graph in graphs(view) for line in picture(name, graph)]
+            + ["<section><h2>Pictures</h2>"]
+            + [line for name, graph in graphs(view) for line in picture(name, graph)]
             + ["</section>"] + stack_section(view.reports))
     return "\n".join(['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
                       '<meta http-equiv="Content-Security-Policy" content="%s">' % CSP,
                       '<meta name="viewport" content="width=device-width, initial-scale=1">',
-                      "<title>%s</title>" % escape(title), "<style>%s\n%s</style></head><body>" % (CSS, style)]
+                      "<title>%s</title>" % escape(title),
+                      "<style>%s\n%s</style></head><body>" % (CSS, style)]
                      + body + ["<script>%s</script>" % SCRIPT, "</body></html>", ""])

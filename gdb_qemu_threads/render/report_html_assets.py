@@ -22,7 +22,8 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin:
 h1 { font-size: 1.35em; margin: 14px 0 6px; } h2 { font-size: 1.15em; margin: 22px 0 8px;
   border-bottom: 1px solid #ddd; padding-bottom: 2px; }
 dl.meta { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0; }
-dl.meta div { display: flex; gap: 6px; } dl.meta dt { color: #666; } dl.meta dd { margin: 0; font-weight: 600; }
+dl.meta div { display: flex; gap: 6px; } dl.meta dt { color: #666; }
+dl.meta dd { margin: 0; font-weight: 600; }
 .verdict { border-left: 4px solid #d62728; background: #fdf0ef; padding: 6px 10px; margin: 10px 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 13px; }

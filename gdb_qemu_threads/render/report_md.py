@@ -17,13 +17,15 @@ from ..analyze.groups import View, groups
 from ..model import ThreadReport
 from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
 from .report_parts import (
+    deadlock_heading,
+    gaps_sentence,
     group_cells,
     group_title,
     header_items,
     printable,
-    summary_text,
     thread_cells,
     thread_lines,
+    title_text,
 )
 
 FULL_TABLE_UP_TO = 40   # more threads than this: the grouped table, the full one folded
@@ -58,11 +60,8 @@ def details(summary: str, body: Sequence[str]) -> list[str]:
 
 
 def header(view: View, meta: dict[str, Any]) -> list[str]:
-    counts = summary_text(view.reports)
-    out = ["## QEMU threads: %s" % md_text("%d threads%s" % (len(view.reports), " (%s)" % counts if counts else "")),
-           "",
-           " \u00b7 ".join("**%s** %s" % (label, md_text(value)) for label, value in header_items(view, meta)),
-           ""]
+    facts = ("**%s** %s" % (label, md_text(value)) for label, value in header_items(view, meta))
+    out = ["## QEMU threads: %s" % md_text(title_text(view)), "", " \u00b7 ".join(facts), ""]
     if meta.get("verdict"):
         out += ["> **Verdict:** %s" % md_text(str(meta["verdict"])), ""]
     return out
@@ -91,17 +90,13 @@ def lock_section(view: View) -> list[str]:
     else:
         out += ["No thread waits for a mutex or rwlock.", ""]
     for number, cycle in enumerate(report.deadlocks, 1):
-        out.append("**Deadlock %d:** %s" % (number, "a thread waits for a lock it holds itself" if len(cycle) == 1
-                                            else "%d threads wait for each other" % len(cycle)))
-        out.append("")
+        heading, _, what = deadlock_heading(number, cycle).partition(": ")
+        out += ["**%s:** %s" % (heading, what), ""]
         for entry in cycle:
             out.append("- %s" % md_text(_cycle_line(entry)))
         out.append("")
-    if report.gaps:
-        out += [md_text("%s: %s." % ("Other deadlocks may exist" if report.deadlocks else
-                                      "Cannot tell whether there is a deadlock", "; ".join(report.gaps))), ""]
-    elif not report.deadlocks:
-        out += ["No deadlock: every waiting thread's lock and its owner were read.", ""]
+    if gaps_sentence(report):
+        out += [md_text(gaps_sentence(report)), ""]
     if report.events:
         out += ["Threads waiting for an event (nobody owns an event; someone must signal it):", ""]
         out += table(("type", "object", "waits in", "threads"), _event_rows(report)) + [""]
@@ -112,9 +107,10 @@ def _cycle_line(entry: dict[str, Any]) -> str:
     head = "thread %s" % entry["num"] if entry["num"] is not None else "LWP %s" % entry["lwp"]
     holds = entry.get("holds") or {}
     waits = entry.get("waits_for") or {}
+    since = " since %s" % entry["held_at"] if entry.get("held_at") else ""
+    where = " in %s" % entry["waits_at"] if entry.get("waits_at") else ""
     return "%s (LWP %s, %s) holds %s%s and waits for %s%s" % (
-        head, entry["lwp"], entry["role"], _lock_name(holds), " since %s" % entry["held_at"] if entry.get("held_at") else "",
-        _lock_name(waits), " in %s" % entry["waits_at"] if entry.get("waits_at") else "")
+        head, entry["lwp"], entry["role"], _lock_name(holds), since, _lock_name(waits), where)
 
 
 def _lock_name(doc: dict[str, Any]) -> str:
@@ -125,8 +121,8 @@ def _lock_name(doc: dict[str, Any]) -> str:
 def stack_section(reports: Sequence[ThreadReport]) -> list[str]:
     found = groups(reports)
     out = ["### Stacks", "",
-           "Each group of identical stacks once, as gdb's `thread apply all bt` prints it "
-           "(%d group%s); the offline reader reads this report back." % (len(found), "" if len(found) == 1 else "s"), ""]
+           "Each group of identical stacks once, as gdb's `thread apply all bt` prints it (%d group%s); "
+           "the offline reader reads this report back." % (len(found), "" if len(found) == 1 else "s"), ""]
     for group in found:
         lines = [line for member in group for line in thread_lines(member.snapshot)]
         out += details(group_title(group), fence(lines))

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ..analyze.classify import ACCEL_NAMES
 from ..analyze.groups import View, summary
-from ..model import Frame, ThreadReport, ThreadSnapshot
+from ..model import Frame, LockReport, ThreadReport, ThreadSnapshot
 from ..vocab import WAIT_ARGUMENTS, canonical, is_libc_frame
 from .text import _role_text, _state_text, _thread_list, group_detail, origin_summary, where_frames
 
@@ -58,6 +58,25 @@ def header_items(view: View, meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 def summary_text(reports: Sequence[ThreadReport]) -> str:
     return ", ".join("%d %s" % (n, role) for role, n in summary(reports).items())
+
+
+def title_text(view: View) -> str:
+    """"131 threads (1 main-loop, 128 vcpu, ...)"."""
+    counts = summary_text(view.reports)
+    return "%d threads%s" % (len(view.reports), " (%s)" % counts if counts else "")
+
+
+def deadlock_heading(number: int, cycle: Sequence[dict[str, Any]]) -> str:
+    return "Deadlock %d: %s" % (number, "a thread waits for a lock it holds itself" if len(cycle) == 1
+                                else "%d threads wait for each other" % len(cycle))
+
+
+def gaps_sentence(report: LockReport) -> str:
+    """What keeps the analysis from saying there is no deadlock, or that it can say so."""
+    if report.gaps:
+        return "%s: %s." % ("Other deadlocks may exist" if report.deadlocks else
+                            "Cannot tell whether there is a deadlock", "; ".join(report.gaps))
+    return "" if report.deadlocks else "No deadlock: every waiting thread's lock and its owner were read."
 
 
 def thread_cells(report: ThreadReport) -> dict[str, str]:

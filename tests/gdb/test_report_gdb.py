@@ -16,7 +16,6 @@ from gdbrun import ROOT, json_command, run_gdb
 from report_browser import open_report
 
 
-
 def offline_json(path: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "gdb_qemu_threads", str(path), "--json"], cwd=str(ROOT),
                           capture_output=True, text=True, timeout=120)
