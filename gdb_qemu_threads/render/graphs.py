@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..analyze.groups import View
 from ..analyze.locks import who
@@ -136,16 +137,20 @@ def waits_for_graph(view: View) -> Graph | None:
     return out.graph("Who waits for whom")
 
 
-def _event_nodes(out: _Builder, view: View, thread_node) -> None:  # type: ignore[no-untyped-def]
-    """One node per kind of event wait (128 halted vCPUs are one), dashed: nobody owns an event."""
+def _event_nodes(out: _Builder, view: View, thread_node: Callable[[ThreadReport], str]) -> None:
+    """One node per kind of event wait (128 halted vCPUs, each on its own halt_cond, are one),
+    dashed: nobody owns an event."""
     kinds: dict[tuple[str, str, str], list[ThreadReport]] = {}
+    objects: dict[tuple[str, str, str], set[str]] = {}
     for r, doc in view.locks.events:
         key = (str(doc.get("type") or "event"), str(doc.get("name") or ""), str(doc.get("waits_at") or ""))
         kinds.setdefault(key, []).append(r)
+        objects.setdefault(key, set()).add(str(doc.get("address") or "?"))
     for index, ((kind, name, where), members) in enumerate(kinds.items()):
         event = "e%d" % index
-        out.node(event, "%s%s\n(an event: no owner)" % (kind, " " + name if name else ""),
-                 shape="ellipse", style="dashed")
+        count = len(objects[(kind, name, where)])
+        what = name or (objects[(kind, name, where)].pop() if count == 1 else "%d objects" % count)
+        out.node(event, "%s %s\n(an event: no owner)" % (kind, what), shape="ellipse", style="dashed")
         if len(members) > MANY:
             crowd = "ew%d" % index
             out.node(crowd, "%d threads\n%s" % (len(members), thread_range(members)), role_of=members[0])
