@@ -37,7 +37,7 @@ def report_text(view: View, path: str, meta: dict[str, Any]) -> str:
 
 def _write(path: str, text: str, option: str) -> None:
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(os.path.expanduser(path), "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as err:
         raise ReportError("%s %s: %s" % (option, path, err.strerror or err)) from None

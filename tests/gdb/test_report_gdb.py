@@ -35,7 +35,9 @@ def deadlocks(tmp_path_factory):
     commands = ["run"] + json_command("qemu-threads --json")
     commands += ["qemu-threads --report %s" % out["md"], "qemu-threads --report %s" % out["html"],
                  "qemu-threads --dot %s" % out["dot"], "echo @@md@@\\n", "qemu-threads --report -",
-                 "echo @@md-end@@\\n", "qemu-threads --report %s" % (tmp / "bad.txt"), "kill"]
+                 "echo @@md-end@@\\n", "qemu-threads --report %s" % (tmp / "bad.txt"),
+                 "generate-core-file %s" % (tmp / "core"), "kill", "core-file %s" % (tmp / "core")]
+    commands += json_command("qemu-threads --json") + ["qemu-threads --report %s" % (tmp / "core.md")]
     run = run_gdb(commands, program=binary, env={"FIXTURE_TRUTH": str(tmp / "truth.jsonl")},
                   timeout=180).check()
     return run, out, tmp
@@ -43,7 +45,7 @@ def deadlocks(tmp_path_factory):
 
 def test_deadlock_report_markdown_reads_back_to_the_same_roles(deadlocks):
     run, out, _ = deadlocks
-    live = run.json()
+    live = run.json_docs()[0]
     assert live["deadlocks"], "the fixture has two cycles"
     assert "report written to %s" % out["md"] in run.stdout
     assert "report written to %s" % out["html"] in run.stdout, run.output[-3000:]
@@ -58,12 +60,21 @@ def test_deadlock_report_markdown_reads_back_to_the_same_roles(deadlocks):
     assert "Traceback" not in run.output
 
 
+def test_a_core_file_report_reads_back_too(deadlocks):
+    run, _, tmp = deadlocks
+    from_core = run.json_docs()[1]
+    text = (tmp / "core.md").read_text()
+    assert "**read from** core" in text
+    assert text.count("**Deadlock ") == len(from_core["deadlocks"]) == 2
+    assert roles(offline_json(tmp / "core.md")) == roles(from_core)
+
+
 def test_deadlock_dot_file_draws_each_cycle_red(deadlocks):
     run, out, _ = deadlocks
     dot = out["dot"].read_text()
     assert dot.startswith("digraph waits_for {")
     red_edges = [line for line in dot.splitlines() if "->" in line and "#d62728" in line]
-    cycle_members = sum(len(cycle) for cycle in run.json()["deadlocks"])
+    cycle_members = sum(len(cycle) for cycle in run.json_docs()[0]["deadlocks"])
     # each member of a cycle waits for a lock (red) that is held by the next member (red)
     assert len(red_edges) == 2 * cycle_members, red_edges
     svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
@@ -73,7 +84,7 @@ def test_deadlock_dot_file_draws_each_cycle_red(deadlocks):
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_deadlock_report_html_in_a_browser(deadlocks, size, tmp_path):
     run, out, _ = deadlocks
-    live = run.json()
+    live = run.json_docs()[0]
     seen = open_report(out["html"], size, tmp_path)
     assert seen.problems == [] and seen.requests == []
     facts = seen.facts
@@ -98,7 +109,7 @@ def test_the_table_sorts_and_filters_with_javascript_and_reads_without(deadlocks
         page.fill("#filter", "lock")
 
     seen = open_report(out["html"], "desktop", tmp_path, actions=sort_and_filter)
-    lock_waiters = [t for t in run.json()["threads"] if "lock" in (t["state"] + t["detail"]).lower()]
+    lock_waiters = [t for t in run.json_docs()[0]["threads"] if "lock" in (t["state"] + t["detail"]).lower()]
     assert 0 < seen.facts["visibleRows"] < seen.facts["rows"]
     assert seen.facts["visibleRows"] >= len(lock_waiters)
     plain = open_report(out["html"], "phone", tmp_path, javascript=False)
@@ -113,7 +124,7 @@ def test_hostile_thread_names_stay_text(tmp_path):
     md, page = tmp_path / "names.md", tmp_path / "names.html"
     run = run_gdb(["run", "qemu-threads --report %s" % md, "qemu-threads --report %s" % page,
                    *json_command("qemu-threads --json"), "kill"], program=binary, timeout=120).check()
-    names = {t["name"] for t in run.json()["threads"]}
+    names = {t["name"] for t in run.json_docs()[0]["threads"]}
     assert set(HOSTILE) <= names, names
     text = md.read_text()
     outside_code = re.sub(r"(?ms)^(`{3,})text\n.*?^\1$", "", text)
