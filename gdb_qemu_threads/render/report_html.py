@@ -25,6 +25,7 @@ from .report_parts import (
     is_qemu_frame,
     printable,
     thread_cells,
+    thread_header,
     thread_lines,
     title_text,
 )
@@ -187,7 +188,7 @@ def stack_section(reports: Sequence[ThreadReport]) -> list[str]:
         first = group[0].snapshot
         lines = thread_lines(first)
         marked = [index + 2 for index, frame in enumerate(first.frames) if is_qemu_frame(frame)]
-        members = ", ".join(printable(line[:-1]) for line in (thread_lines(r.snapshot)[0] for r in group))
+        members = ", ".join(thread_header(r.snapshot).rstrip(":") for r in group)
         out.append('<details class="group"><summary>%s</summary><div>' % _text(group_title(group)))
         if len(group) > 1:
             out.append('<p class="members">%s</p>' % escape(members))

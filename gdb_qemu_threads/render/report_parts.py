@@ -99,11 +99,13 @@ def group_cells(group: Sequence[ThreadReport]) -> dict[str, str]:
 
 
 def thread_header(snap: ThreadSnapshot) -> str:
-    """gdb's `thread apply` header, in the form it prints for a core ("LWP n") plus the name."""
-    num = "?" if snap.num is None else str(snap.num)
+    """gdb's `thread apply` header, in the form it prints for a core ("LWP n") plus the name;
+    a thread without a gdb number (a lone `bt` in a dump) as gdb announces a switch to it."""
     target = "LWP %d" % snap.lwp if snap.lwp is not None else "Thread 0x0"
     name = ' "%s"' % printable(snap.name) if snap.name else ""
-    return "Thread %s (%s%s):" % (num, target, name)
+    if snap.num is None:
+        return "[Switching to %s%s]" % (target, name)
+    return "Thread %d (%s%s):" % (snap.num, target, name)
 
 
 def _arguments(frame: Frame, snap: ThreadSnapshot) -> str:

@@ -94,3 +94,12 @@ def test_report_file_names_and_errors(tmp_path):
         write_report(shown, "r.txt", {})
     with pytest.raises(ReportError, match=r"^--report .*/missing/r\.md: No such file or directory$"):
         write_report(shown, str(tmp_path / "missing" / "r.md"), {})
+
+
+def test_a_thread_without_a_number_keeps_its_lwp_and_name():
+    snaps = [ThreadSnapshot(num=None, lwp=77, name="worker", frames=[
+        Frame("qemu_futex_wait", None, 0x5500, "../util/qemu-thread-posix.c", 440),
+        Frame("worker_thread", None, 0x5600, "../util/thread-pool.c", 91)])]
+    back = read_back(markdown(view(analyze(snaps, source="offline")), {}))
+    assert [(r.snapshot.num, r.snapshot.lwp, r.snapshot.name, r.verdict.role) for r in back.reports] == \
+        [(None, 77, "worker", "worker")]
