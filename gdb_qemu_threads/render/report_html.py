@@ -15,8 +15,9 @@ from ..model import ROLES, STATES, ThreadReport
 from .graphs import Graph, graphs, to_svg
 from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
 from .report_html_assets import CSP, CSS, LIBRARY_COLOUR, ROLE_COLOURS, SCRIPT, STATE_COLOURS
-from .report_md import FULL_TABLE_UP_TO, GROUP_COLUMNS, _cycle_line
+from .report_md import FULL_TABLE_UP_TO, GROUP_COLUMNS
 from .report_parts import (
+    cycle_line,
     deadlock_heading,
     gaps_sentence,
     group_cells,
@@ -143,7 +144,7 @@ def lock_section(view: View) -> list[str]:
         out.append("<p>No thread waits for a mutex or rwlock.</p>")
     for number, cycle in enumerate(report.deadlocks, 1):
         out.append('<p class="cycle">%s</p><ul>' % escape(deadlock_heading(number, cycle)))
-        out += ['<li class="cycle">%s</li>' % _text(_cycle_line(entry)) for entry in cycle]
+        out += ['<li class="cycle">%s</li>' % _text(cycle_line(entry)) for entry in cycle]
         out.append("</ul>")
     if gaps_sentence(report):
         out.append("<p>%s</p>" % _text(gaps_sentence(report)))

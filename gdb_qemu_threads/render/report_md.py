@@ -17,6 +17,7 @@ from ..analyze.groups import View, groups
 from ..model import ThreadReport
 from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
 from .report_parts import (
+    cycle_line,
     deadlock_heading,
     gaps_sentence,
     group_cells,
@@ -93,7 +94,7 @@ def lock_section(view: View) -> list[str]:
         heading, _, what = deadlock_heading(number, cycle).partition(": ")
         out += ["**%s:** %s" % (heading, what), ""]
         for entry in cycle:
-            out.append("- %s" % md_text(_cycle_line(entry)))
+            out.append("- %s" % md_text(cycle_line(entry)))
         out.append("")
     if gaps_sentence(report):
         out += [md_text(gaps_sentence(report)), ""]
@@ -102,20 +103,6 @@ def lock_section(view: View) -> list[str]:
         out += table(("type", "object", "waits in", "threads"), _event_rows(report)) + [""]
     return out
 
-
-def _cycle_line(entry: dict[str, Any]) -> str:
-    head = "thread %s" % entry["num"] if entry["num"] is not None else "LWP %s" % entry["lwp"]
-    holds = entry.get("holds") or {}
-    waits = entry.get("waits_for") or {}
-    since = " since %s" % entry["held_at"] if entry.get("held_at") else ""
-    where = " in %s" % entry["waits_at"] if entry.get("waits_at") else ""
-    return "%s (LWP %s, %s) holds %s%s and waits for %s%s" % (
-        head, entry["lwp"], entry["role"], _lock_name(holds), since, _lock_name(waits), where)
-
-
-def _lock_name(doc: dict[str, Any]) -> str:
-    name = str(doc.get("name") or doc.get("type") or "?")
-    return "%s (%s)" % (name, doc["address"]) if doc.get("address") else name
 
 
 def stack_section(reports: Sequence[ThreadReport]) -> list[str]:

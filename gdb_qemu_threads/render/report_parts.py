@@ -153,3 +153,19 @@ def group_title(group: Sequence[ThreadReport]) -> str:
     parts = [cells["count"], cells["role"], cells["detail"], cells["state"],
              ("thread " if len(group) == 1 else "threads ") + cells["threads"]]
     return " \u2014 ".join(part for part in parts if part)
+
+
+def cycle_line(entry: dict[str, Any]) -> str:
+    """One member of a deadlock cycle: what it holds since where, what it waits for where."""
+    head = "thread %s" % entry["num"] if entry["num"] is not None else "LWP %s" % entry["lwp"]
+    holds = entry.get("holds") or {}
+    waits = entry.get("waits_for") or {}
+    since = " since %s" % entry["held_at"] if entry.get("held_at") else ""
+    where = " in %s" % entry["waits_at"] if entry.get("waits_at") else ""
+    return "%s (LWP %s, %s) holds %s%s and waits for %s%s" % (
+        head, entry["lwp"], entry["role"], lock_name(holds), since, lock_name(waits), where)
+
+
+def lock_name(doc: dict[str, Any]) -> str:
+    name = str(doc.get("name") or doc.get("type") or "?")
+    return "%s (%s)" % (name, doc["address"]) if doc.get("address") else name
