@@ -21,6 +21,9 @@ FORMATS: dict[str, Callable[[View, dict[str, Any]], str]] = {
     ".md": markdown, ".markdown": markdown, ".html": page, ".htm": page}
 
 
+GITHUB_COMMENT_LIMIT = 65536  # characters in one issue comment (GitLab takes a million)
+
+
 class ReportError(Exception):
     """A report that cannot be written: str() is the one line to show."""
 
@@ -48,6 +51,9 @@ def write_report(view: View, path: str, meta: dict[str, Any]) -> str:
     if path == "-":
         return text.rstrip("\n")
     _write(path, text, "--report")
+    if FORMATS[os.path.splitext(path)[1].lower()] is markdown and len(text) > GITHUB_COMMENT_LIMIT:
+        return ("report written to %s (%d characters: more than a GitHub comment takes; attach the "
+                "file there, or paste it into GitLab)" % (path, len(text)))
     return "report written to %s" % path
 
 

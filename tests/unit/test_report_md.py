@@ -103,3 +103,17 @@ def test_a_thread_without_a_number_keeps_its_lwp_and_name():
     back = read_back(markdown(view(analyze(snaps, source="offline")), {}))
     assert [(r.snapshot.num, r.snapshot.lwp, r.snapshot.name, r.verdict.role) for r in back.reports] == \
         [(None, 77, "worker", "worker")]
+
+
+def test_a_report_too_long_for_a_github_comment_says_so(tmp_path):
+    many = [ThreadSnapshot(num=i, lwp=1000 + i, name="CPU %d/TCG" % i, frames=[
+        Frame("futex_wait", "/lib/x86_64-linux-gnu/libc.so.6", 0x7F00),
+        Frame("qemu_wait_io_event", None, 0x5500, "../softmmu/cpus.c", 450),
+        Frame("mttcg_cpu_thread_fn", None, 0x5600, "../accel/tcg/tcg-accel-ops-mttcg.c", 124)])
+        for i in range(1, 400)]
+    shown = view(analyze(many, source="offline"))
+    message = write_report(shown, str(tmp_path / "big.md"), {})
+    assert "more than a GitHub comment takes" in message
+    assert len((tmp_path / "big.md").read_text()) > 65536
+    assert "GitHub" not in write_report(shown, str(tmp_path / "big.html"), {})
+    assert "GitHub" not in write_report(deadlock(), str(tmp_path / "small.md"), {})
