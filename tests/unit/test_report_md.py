@@ -117,3 +117,11 @@ def test_a_report_too_long_for_a_github_comment_says_so(tmp_path):
     assert len((tmp_path / "big.md").read_text()) > 65536
     assert "GitHub" not in write_report(shown, str(tmp_path / "big.html"), {})
     assert "GitHub" not in write_report(deadlock(), str(tmp_path / "small.md"), {})
+
+
+def test_a_filtered_view_says_how_many_it_shows():
+    shown = deadlock()
+    only = view(shown.analysis, roles=["main-loop"])
+    text = markdown(only, {})
+    assert "**threads** 1 of 3 shown" in text
+    assert [r.snapshot.num for r in read_back(text).reports] == [1]
