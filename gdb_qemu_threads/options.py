@@ -77,6 +77,12 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
                              "holder and waiters, deadlock cycles, and the threads waiting for an "
                              "event (condition variable, QemuEvent, semaphore), which have no owner; "
                              "with threads, --role or --state, only what concerns those threads")
+    parser.add_argument("--report", metavar="FILE",
+                        help="write a report to share instead of the table: FILE.md (Markdown "
+                             "for a bug tracker, read back by the offline reader), FILE.html "
+                             "(one page with the graphs), or - (Markdown here)")
+    parser.add_argument("--dot", metavar="FILE",
+                        help="write the waits-for graph and the thread-creation tree as Graphviz DOT")
     parser.add_argument("--color", choices=("auto", "on", "off"), default=None,
                         help="colour the table (default: the `qemu-threads color` setting, "
                              "which follows gdb's `style enabled`)")

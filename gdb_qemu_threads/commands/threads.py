@@ -11,7 +11,7 @@ from ..analyze.groups import missing_threads, view
 from ..options import UsageError, bad_thread_words, complete, flat, make_parser
 from ..render.output import render
 from ..threadlist import thread_range
-from . import annotate, session
+from . import annotate, report_files, session
 from .errors import guarded
 from .settings import settings
 
@@ -62,7 +62,7 @@ class QemuThreadsCommand(gdb.Command):
             annotate.restore()
             return
         config = settings()
-        whole = opts.bt or opts.group  # those need whole stacks
+        whole = opts.bt or opts.group or opts.report or opts.dot  # those need whole stacks
         analysis = session.analyze_selected(want_lines=opts.bt,
                                             named_decides=None if whole else session.name_decides())
         if opts.annotate:
@@ -72,6 +72,9 @@ class QemuThreadsCommand(gdb.Command):
             raise gdb.GdbError("qemu-threads: no thread %s in this process (%s)"
                                % (missing[0], thread_range(analysis.reports)))
         shown = view(analysis, flat(opts.role), flat(opts.state), opts.threads)
+        if opts.report or opts.dot:
+            gdb.write(report_files.write(shown, opts.report, opts.dot) + "\n")
+            return
         gdb.write(render(shown, opts, config.colour_on(opts.color, from_tty), _width(from_tty)) + "\n")
 
     def complete(self, text: str, word: str) -> list[str]:
