@@ -28,6 +28,7 @@ from .model import ThreadSnapshot
 from .options import Parser, UsageError, add_view_options, bad_thread_words, flat
 from .render.json_doc import document, thread_doc
 from .render.output import render
+from .render.report import ReportError, write_dot, write_report
 from .signature_file import make_table
 from .signatures import SignatureTable
 from .threadlist import thread_range
@@ -150,8 +151,24 @@ def _json_value(value: Any, pad: str) -> str:
     return json.dumps(value, indent=1).replace("\n", pad)  # anything else, the usual way
 
 
+def _write_files(out: TextIO, views: list[View], opts: Any) -> bool:
+    """--report and --dot: of the one dump (or the first; --dump picks another)."""
+    if not (opts.report or opts.dot):
+        return False
+    try:
+        if opts.dot:
+            out.write(write_dot(views[0], opts.dot) + "\n")
+        if opts.report:
+            out.write(write_report(views[0], opts.report, {"source": "offline"}) + "\n")
+    except ReportError as err:
+        raise Failure(str(err)) from None
+    return True
+
+
 def _write_output(out: TextIO, views: list[View], opts: Any) -> None:
     write = out.write
+    if _write_files(out, views, opts):
+        return
     if opts.json:
         if len(views) == 1:
             _write_json(write, views[0], 0)

@@ -5,7 +5,8 @@
 #              .deps/pyX.Y (X.Y is gdb's Python; gdb_qemu_threads/load.py puts it on gdb's path)
 #   demo       the extension, gdb and QEMU: what `make demo` uses, nothing more
 #   test       the demo's, plus a C compiler, glibc's debug symbols, QEMU's audio and tools,
-#              PulseAudio, GLib's headers, gdbserver, .venv (pytest, hypothesis, mypy, ruff) and
+#              PulseAudio, GLib's headers, gdbserver, Graphviz and Chromium (the HTML report is
+#              opened in it), .venv (pytest, hypothesis, mypy, ruff, playwright) and
 #              .venv-gdb-newest (the newest gdb, from PyPI, to run the suite under it too)
 # As root it runs apt-get; otherwise it prints the command to run.
 # Usage: scripts/setup.sh [extension|demo|test|venv|gdb-newest]   (GDB=... picks the gdb)
@@ -22,10 +23,10 @@ DEMO_COMMANDS=(gdb qemu-system-x86_64)
 # whose thread the tests look for. libglib2.0-dev and pkg-config: a fixture keeps QEMU's
 # object tree in real GLib hash tables. gdbserver: the recorder is tested over a remote target.
 TEST_PACKAGES=(gcc libc6-dev libc6-dbg binutils qemu-system-gui qemu-utils pulseaudio procps
-               libglib2.0-dev pkg-config gdbserver python3-venv python3-pip)
-TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver)
+               libglib2.0-dev pkg-config gdbserver graphviz chromium python3-venv python3-pip)
+TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium)
 TEST_DEBS=(libc6-dbg qemu-system-gui libglib2.0-dev pkg-config)
-VENV_PACKAGES=(pytest pytest-timeout hypothesis mypy ruff types-tabulate types-Pygments)
+VENV_PACKAGES=(pytest pytest-timeout hypothesis mypy ruff types-tabulate types-Pygments playwright)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

@@ -17,7 +17,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def chromium() -> str:
     path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.skip("no chromium to open the HTML report in (Debian package chromium)")
+        pytest.fail("no chromium to open the HTML report in: `make test` installs Debian's chromium")
     return path
 
 
@@ -61,7 +61,10 @@ FACTS_JS = """() => {
 def open_report(path: Path, size: str, shots: Path, javascript: bool = True,
                 actions=None) -> Seen:  # type: ignore[no-untyped-def]
     """Load the page at one of SIZES, take a full-page screenshot, run `actions(page)`."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        pytest.fail("no playwright to drive chromium: `make test` installs it into .venv")
     width, height = SIZES[size]
     seen = Seen()
     with sync_api.sync_playwright() as driver:

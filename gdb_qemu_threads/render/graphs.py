@@ -113,7 +113,7 @@ def waits_for_graph(view: View) -> Graph | None:
         # In a cycle: held by a member of one and waited for by a member of it.
         red = (lock.owner is not None and lock.owner.snapshot.lwp in in_cycle
                and any(w.snapshot.lwp in in_cycle for w in lock.waiters))
-        out.node(lock_id, _lock_label(lock), red, shape="box", style="filled",
+        out.node(lock_id, lock_label(lock), red, shape="box", style="filled",
                  fillcolor="#fde0dd" if red else "#f0f0f0")
         owners = {id(lk.owner) for lk in report.locks if lk.owner is not None}
         single = [w for w in lock.waiters if w.snapshot.lwp in in_cycle or id(w) in owners]
@@ -161,7 +161,7 @@ def _event_nodes(out: _Builder, view: View, thread_node: Callable[[ThreadReport]
                          style="dashed")
 
 
-def _lock_label(lock: Lock) -> str:
+def lock_label(lock: Lock) -> str:
     head = lock.name or lock.type
     if lock.name and lock.type != "mutex":
         head += " (%s)" % lock.type

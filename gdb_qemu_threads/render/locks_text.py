@@ -13,12 +13,12 @@ from .fit import fit
 from .text import group_detail
 
 
-def _who_list(reports: Sequence[ThreadReport]) -> str:
+def who_list(reports: Sequence[ThreadReport]) -> str:
     names = [locks.who(r) for r in reports]
     return ", ".join(names) if len(names) <= 6 else "%s, ... (%d in all)" % (", ".join(names[:5]), len(names))
 
 
-def _lock_label(lock: Lock) -> str:
+def lock_label(lock: Lock) -> str:
     name = lock.name or lock.type
     if lock.name and lock.type != "mutex":
         name = "%s (%s)" % (lock.name, lock.type)
@@ -27,7 +27,7 @@ def _lock_label(lock: Lock) -> str:
     return name
 
 
-def _holder_cell(lock: Lock) -> str:
+def holder_cell(lock: Lock) -> str:
     if lock.problem == "nobody holds it":
         return "nobody (a lost wake-up, or an unlock that never came)"
     if lock.problem == "owner exited":
@@ -52,9 +52,9 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport,
     fit `width`, sentences wrap at it (None: unlimited)."""
     out: list[str] = []
     if lock_report.locks:
-        rows = [[_lock_label(lock),
+        rows = [[lock_label(lock),
                  "0x%x" % lock.address if lock.address is not None else "?",
-                 _holder_cell(lock), lock.held_at or "", _who_list(lock.waiters)]
+                 holder_cell(lock), lock.held_at or "", who_list(lock.waiters)]
                 for lock in lock_report.locks]
         out.append("Threads waiting for a lock:")
         out.append(_table(rows, ["lock", "address", "held by", "held at", "waiters"], width,
@@ -88,7 +88,7 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport,
     if lock_report.events:
         out.append("")
         out.append("Threads waiting for an event (nobody owns an event; someone must signal it):")
-        out.append(_table(_event_rows(lock_report), ["type", "object", "waits in", "threads"], width,
+        out.append(_table(event_rows(lock_report), ["type", "object", "waits in", "threads"], width,
                           ["threads", "waits in", "object"]))
     if not width:
         return "\n".join(out)
@@ -96,7 +96,7 @@ def lock_text(reports: Sequence[ThreadReport], lock_report: LockReport,
                      textwrap.fill(line, width, subsequent_indent="  ") for line in out)
 
 
-def _event_rows(lock_report: LockReport) -> list[list[str]]:
+def event_rows(lock_report: LockReport) -> list[list[str]]:
     """One row per kind of wait: threads of one role waiting on one type of object in one
     function (128 halted vCPUs, each on its own halt_cond, are one row)."""
     groups: dict[tuple[str, str | None, str], list[tuple[ThreadReport, dict[str, Any]]]] = {}
@@ -111,7 +111,7 @@ def _event_rows(lock_report: LockReport) -> list[list[str]]:
             what = group_detail(reports) if role == "vcpu" else role
             head = "%d: %s, %s" % (len(reports), thread_range(reports), what)
         else:
-            head = _who_list(reports)
+            head = who_list(reports)
         rows.append([kind, objects[0] if len(objects) == 1 else "%d objects" % len(objects),
                      where or "?", head])
     return rows

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..analyze.groups import View, groups
 from ..model import ROLES, STATES, ThreadReport
 from .graphs import Graph, graphs, to_svg
-from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
+from .locks_text import event_rows, holder_cell, lock_label, who_list
 from .report_html_assets import CSP, CSS, LIBRARY_COLOUR, ROLE_COLOURS, SCRIPT, STATE_COLOURS
 from .report_md import FULL_TABLE_UP_TO, GROUP_COLUMNS
 from .report_parts import (
@@ -137,8 +137,8 @@ def lock_section(view: View) -> list[str]:
     out = ["<section><h2>Locks</h2>"]
     if report.locks:
         out += _simple_table(("lock", "address", "held by", "held at", "waiters"),
-                             [[_lock_label(lock), "0x%x" % lock.address if lock.address is not None else "?",
-                               _holder_cell(lock), lock.held_at or "", _who_list(lock.waiters)]
+                             [[lock_label(lock), "0x%x" % lock.address if lock.address is not None else "?",
+                               holder_cell(lock), lock.held_at or "", who_list(lock.waiters)]
                               for lock in report.locks])
     else:
         out.append("<p>No thread waits for a mutex or rwlock.</p>")
@@ -150,7 +150,7 @@ def lock_section(view: View) -> list[str]:
         out.append("<p>%s</p>" % _text(gaps_sentence(report)))
     if report.events:
         out.append("<p>Threads waiting for an event (nobody owns an event; someone must signal it):</p>")
-        out += _simple_table(("type", "object", "waits in", "threads"), _event_rows(report))
+        out += _simple_table(("type", "object", "waits in", "threads"), event_rows(report))
     return out + ["</section>"]
 
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from ..analyze.groups import View, groups
 from ..model import ThreadReport
-from .locks_text import _event_rows, _holder_cell, _lock_label, _who_list
+from .locks_text import event_rows, holder_cell, lock_label, who_list
 from .report_parts import (
     cycle_line,
     deadlock_heading,
@@ -85,8 +85,8 @@ def lock_section(view: View) -> list[str]:
     report = view.locks
     out = ["### Locks", ""]
     if report.locks:
-        rows = [[_lock_label(lock), "0x%x" % lock.address if lock.address is not None else "?",
-                 _holder_cell(lock), lock.held_at or "", _who_list(lock.waiters)] for lock in report.locks]
+        rows = [[lock_label(lock), "0x%x" % lock.address if lock.address is not None else "?",
+                 holder_cell(lock), lock.held_at or "", who_list(lock.waiters)] for lock in report.locks]
         out += table(("lock", "address", "held by", "held at", "waiters"), rows) + [""]
     else:
         out += ["No thread waits for a mutex or rwlock.", ""]
@@ -100,7 +100,7 @@ def lock_section(view: View) -> list[str]:
         out += [md_text(gaps_sentence(report)), ""]
     if report.events:
         out += ["Threads waiting for an event (nobody owns an event; someone must signal it):", ""]
-        out += table(("type", "object", "waits in", "threads"), _event_rows(report)) + [""]
+        out += table(("type", "object", "waits in", "threads"), event_rows(report)) + [""]
     return out
 
 

@@ -15,7 +15,7 @@ from ..analyze.classify import ACCEL_NAMES
 from ..analyze.groups import View, summary
 from ..model import Frame, LockReport, ThreadReport, ThreadSnapshot
 from ..vocab import WAIT_ARGUMENTS, canonical, is_libc_frame
-from .text import _role_text, _state_text, _thread_list, group_detail, origin_summary, where_frames
+from .text import group_detail, origin_summary, role_text, state_text, thread_list, where_frames
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MORE_FRAMES = "(More stack frames follow...)"
@@ -26,14 +26,6 @@ READ_BACK = ("Cannot access memory", "Selected thread is running", "Target is ex
 def printable(text: str) -> str:
     """Control characters as \\xNN escapes: a thread name is any 15 bytes, newlines included."""
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), text)
-
-
-def role_text(report: ThreadReport) -> str:
-    return _role_text(report)
-
-
-def state_text(report: ThreadReport) -> str:
-    return _state_text(report)
 
 
 def accelerators(view: View) -> str:
@@ -92,7 +84,7 @@ def thread_cells(report: ThreadReport) -> dict[str, str]:
 def group_cells(group: Sequence[ThreadReport]) -> dict[str, str]:
     """One row of the grouped table: count, threads, role, detail, state, where."""
     first = group[0]
-    cells = {"count": "%dx" % len(group), "threads": _thread_list(group), "role": role_text(first),
+    cells = {"count": "%dx" % len(group), "threads": thread_list(group), "role": role_text(first),
              "detail": group_detail(group), "state": state_text(first),
              "where": where_frames(first.snapshot.frames)}
     return {key: printable(value) for key, value in cells.items()}

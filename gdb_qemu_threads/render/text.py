@@ -23,7 +23,7 @@ def origin_summary(frames: Sequence[Frame] | None) -> str:
     return " <- ".join(names[:2]) if names else "??"
 
 
-def _state_text(report: ThreadReport) -> str:
+def state_text(report: ThreadReport) -> str:
     """"idle: ppoll in main_loop_wait", led by the locks it holds that others wait for."""
     v = report.verdict
     text = "%s: %s" % (v.state, v.activity) if v.activity else v.state
@@ -31,11 +31,11 @@ def _state_text(report: ThreadReport) -> str:
 
 
 def _state_cell(report: ThreadReport, enabled: bool) -> str:
-    return colour(_state_text(report), STATE_COLOURS.get(report.verdict.state), enabled)
+    return colour(state_text(report), STATE_COLOURS.get(report.verdict.state), enabled)
 
 
 def role_cell(report: ThreadReport, enabled: bool) -> str:
-    return colour(_role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
+    return colour(role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
 
 def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> list[str]:
@@ -75,7 +75,7 @@ def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: 
         rows.append(["*" if s.current else "", str(s.num) if s.num is not None else "",
                      str(s.lwp) if s.lwp is not None else "",
                      s.name or "" if width is None or _name_adds(r) else "",
-                     _role_text(r), v.detail, _state_text(r), v.evidence, origin_summary(s.origin)])
+                     role_text(r), v.detail, state_text(r), v.evidence, origin_summary(s.origin)])
     gone = [] if show_origin and not verbose else ["created by"]
     gone += ["evidence"] if verbose else []
     gone += ["name"] if not any(row[3] for row in rows) else []
@@ -106,7 +106,7 @@ def _without(headers: list[str], rows: list[list[str]], name: str) -> tuple[list
     return headers[:i] + headers[i + 1:], [row[:i] + row[i + 1:] for row in rows]
 
 
-def _role_text(report: ThreadReport) -> str:
+def role_text(report: ThreadReport) -> str:
     v = report.verdict
     return v.role + ("?" if v.confidence == "low" and v.role != "unknown" else "")
 
@@ -118,7 +118,7 @@ def _coloured(text: str, reports: Sequence[ThreadReport], headers: Sequence[str]
     lines = text.split("\n")
     for i, report in enumerate(reports, 1):
         v = report.verdict
-        role = _role_text(report)
+        role = role_text(report)
         line = lines[i]
         at = line.find(" " + role + " ") if "role" in headers else -1
         if at >= 0:
@@ -133,7 +133,7 @@ def _coloured(text: str, reports: Sequence[ThreadReport], headers: Sequence[str]
     return "\n".join(lines)
 
 
-def _thread_list(group: Sequence[ThreadReport]) -> str:
+def thread_list(group: Sequence[ThreadReport]) -> str:
     """gdb's own thread-list syntax ("5-132"), so it pastes into `thread apply 5-132 bt`."""
     nums = [r.snapshot.num for r in group if r.snapshot.num is not None]
     others = ["lwp:%s" % r.snapshot.lwp for r in group if r.snapshot.num is None and r.snapshot.lwp]
@@ -175,8 +175,8 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
     for group in groups(reports):
         first = group[0]
         firsts.append(first)
-        rows.append(["%dx" % len(group), _thread_list(group), _role_text(first),
-                     group_detail(group), _state_text(first), where_frames(first.snapshot.frames)])
+        rows.append(["%dx" % len(group), thread_list(group), role_text(first),
+                     group_detail(group), state_text(first), where_frames(first.snapshot.frames)])
         blocks.append(_frame_lines(first.snapshot.frames) or ["      (no frames)"])
     headers, rows, _ = fit(["count", "threads", "role", "detail", "state", "where"], rows, width,
                            [], ["where", "state", "detail", "threads"])

@@ -12,14 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from gdbrun import ROOT, json_command, run_gdb
 from qemu_vm import QemuVM, qemu_binary
 from report_browser import SIZES, open_report
-
-pytestmark = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
-                                reason="qemu-system-x86_64 is not installed")
 
 
 def offline_roles(path: Path) -> dict:

@@ -107,3 +107,15 @@ def test_json_is_written_piece_by_piece_as_the_one_document(args):
                 for d in parse_dump_text(path.read_text())]
         expected = docs[0] if len(docs) == 1 else {"dumps": docs}
         assert out.getvalue() == json.dumps(expected, indent=1) + "\n", path.name
+
+
+def test_report_offline_reads_back_with_the_same_roles(tmp_path):
+    dump = ROOT / "tests" / "data" / "qemu72-tcg-named-bt.txt"
+    report = tmp_path / "r.md"
+    made = offline(dump, "--report", report)
+    assert made.returncode == 0 and made.stdout.strip() == "report written to %s" % report
+    roles = [t["role"] for t in json.loads(offline(dump, "--json").stdout)["threads"]]
+    again = [t["role"] for t in json.loads(offline(report, "--json").stdout)["threads"]]
+    assert again == roles
+    bad = offline(dump, "--report", tmp_path / "r.txt")
+    assert bad.returncode == 2 and "must end in .md or .html" in bad.stderr

@@ -2,6 +2,7 @@
 (or listed when `dot` is missing), QEMU frames set apart, the DOT graphs and the lexer."""
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -17,7 +18,18 @@ from gdb_qemu_threads.render.bt_lexer import GdbBacktraceLexer
 from gdb_qemu_threads.render.report import write_dot
 from gdb_qemu_threads.render.report_html import page
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+def _needs_dot(test):  # type: ignore[no-untyped-def]
+    """A test of the pictures: Graphviz's dot must be there (`make test` installs it)."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if shutil.which("dot") is None:
+            pytest.fail("Graphviz's dot is not installed: `make test` installs Debian's graphviz")
+        return test(*args, **kwargs)
+    return run
+
+
+needs_dot = _needs_dot
 
 
 class Tags(HTMLParser):
