@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 
@@ -9,6 +10,7 @@ import gdb
 
 from ..analyze.groups import missing_threads, view
 from ..options import UsageError, bad_thread_words, complete, flat, make_parser
+from ..render.colour import GDB_STYLES
 from ..render.output import render
 from ..threadlist import thread_range
 from . import annotate, report_files, session
@@ -75,10 +77,22 @@ class QemuThreadsCommand(gdb.Command):
         if opts.report or opts.dot:
             gdb.write(report_files.write(shown, opts.report, opts.dot) + "\n")
             return
-        gdb.write(render(shown, opts, config.colour_on(opts.color, from_tty), _width(from_tty)) + "\n")
+        colour_on = config.colour_on(opts.color, from_tty)
+        if colour_on and opts.bt:
+            GDB_STYLES.update(_gdb_styles())
+        gdb.write(render(shown, opts, colour_on, _width(from_tty)) + "\n")
 
     def complete(self, text: str, word: str) -> list[str]:
         return complete(self.parser, text, word)
+
+
+def _gdb_styles() -> dict[str, str]:
+    """The user's `set style function|filename|address foreground` colours, as bt uses them."""
+    styles = {}
+    for name in GDB_STYLES:
+        with contextlib.suppress(gdb.error, RuntimeError):
+            styles[name] = str(gdb.parameter("style %s foreground" % name))
+    return styles
 
 
 def _width(from_tty: bool) -> int | None:

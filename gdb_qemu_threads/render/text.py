@@ -10,7 +10,7 @@ from ..analyze.groups import groups, summary
 from ..model import Frame, ThreadReport
 from ..threadlist import number_ranges
 from ..vocab import THREAD_CREATION, canonical, is_libc_frame
-from .colour import ROLE_COLOURS, STATE_COLOURS, colour
+from .colour import ROLE_COLOURS, STATE_COLOURS, backtrace, colour
 from .fit import fit
 
 
@@ -38,13 +38,19 @@ def role_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
 
+def _bt_lines(frames: Sequence[Frame], colour_on: bool) -> list[str]:
+    lines = _frame_lines(frames) or ["      (no frames)"]
+    return backtrace(lines) if colour_on and frames else lines
+
+
 def _frame_lines(frames: Sequence[Frame], indent: str = "      ") -> list[str]:
     lines = []
     for level, frame in enumerate(frames):
         where = frame.location()
         pc = "0x%016x in " % frame.pc if frame.pc is not None and not frame.inlined else ""
-        lines.append("%s#%-3d %s%s%s" % (indent, level, pc, frame.name,
-                                        (" at " if frame.file else " from ") + where if where else ""))
+        # "f ()" as gdb writes a frame whose arguments it does not show
+        lines.append("%s#%-3d %s%s ()%s" % (indent, level, pc, frame.name,
+                                           (" at " if frame.file else " from ") + where if where else ""))
     return lines
 
 
@@ -94,7 +100,7 @@ def table(reports: Sequence[ThreadReport], colour_on: bool = False, backtraces: 
             if r.snapshot.origin is not None:
                 block.append("      created by: %s" % origin_summary(r.snapshot.origin))
         if backtraces:
-            block += _frame_lines(r.snapshot.frames) or ["      (no frames)"]
+            block += _bt_lines(r.snapshot.frames, colour_on)
         blocks.append(block)
     return _with_backtraces("\n".join(lines), blocks), dropped
 
@@ -177,7 +183,7 @@ def grouped_table(reports: Sequence[ThreadReport], colour_on: bool = False,
         firsts.append(first)
         rows.append(["%dx" % len(group), thread_list(group), role_text(first),
                      group_detail(group), state_text(first), where_frames(first.snapshot.frames)])
-        blocks.append(_frame_lines(first.snapshot.frames) or ["      (no frames)"])
+        blocks.append(_bt_lines(first.snapshot.frames, colour_on))
     headers, rows, _ = fit(["count", "threads", "role", "detail", "state", "where"], rows, width,
                            [], ["where", "state", "detail", "threads"])
     text = _coloured(tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True),

@@ -131,3 +131,16 @@ def test_a_runaway_recursion_is_read_only_as_deep_as_max_frames():
     assert len(deep["frames"]) == 64 and not deep["complete"]
     assert len(next(t for t in wider["threads"] if t["num"] == 2)["frames"]) == 200
     assert "@@level 40" in run.stdout  # the frame the user had selected, restored
+
+
+def test_bt_is_coloured_as_gdb_colours_bt_with_the_users_styles(tmp_path):
+    run = qemu_like(tmp_path, ["set style function foreground magenta",
+                               "echo @@bt\\n", "qemu-threads --bt --color on -r main-loop",
+                               "echo @@plain\\n", "qemu-threads --bt --color off -r main-loop",
+                               "echo @@end\\n"], variant="debug")
+    coloured = between(run.stdout, "@@bt\n", "@@plain")
+    plain = between(run.stdout, "@@plain\n", "@@end")
+    assert "\x1b[35mmain_loop_wait\x1b[39" in coloured  # the user's function colour
+    assert "\x1b[32m" in coloured                        # file names in gdb's green
+    assert ANSI.sub("", coloured) == plain
+    assert re.search(r"#\d+\s+0x[0-9a-f]+ in main_loop_wait \(\) at ", plain)
