@@ -10,6 +10,11 @@ reads gdb's own memory growth across the qemu-threads runs. Targets: ratio <= 0.
 the small QEMUs, where a cost paid once per command would show most.
 
     python bench/bench_live.py [--threads N] [--smp N] [--small-smp N,N] [--skip-qemu]
+                               [--baseline DIR]
+
+With --baseline, every row is measured twice, one gdb after the other on the same inferior:
+with an earlier checkout's extension, then with this one's. On a shared machine two separate
+runs differ by more than most changes do; rows measured side by side can be compared.
 """
 from __future__ import annotations
 
@@ -65,9 +70,15 @@ print("@@bench " + json.dumps({"threads": threads, "bt": min(bt), "qt": min(qt),
 '''
 
 
-def run_gdb(args, script_path):
+def run_gdb(args, script_path, root=ROOT):
+    """gdb in batch mode with the extension of the checkout at `root` loaded."""
+    loader = Path(root) / "gdb_qemu_threads" / "load.py"
+    setup = []
+    if not (Path(root) / ".deps").exists():  # an extra checkout: this one's pygments, tabulate
+        setup = ["python import os, sys; sys.path.insert(0, os.path.join(%r, '.deps', "
+                 "'py%%d.%%d' %% sys.version_info[:2]))" % str(ROOT)]
     argv = [gdb_binary(), "-nx", "-batch", "-q"]
-    for command in PRELUDE + ["source %s" % LOADER] + args + ["source %s" % script_path]:
+    for command in PRELUDE + setup + ["source %s" % loader] + args + ["source %s" % script_path]:
         argv += ["-ex", command]
     return argv
 
@@ -83,19 +94,21 @@ def measure(argv, repeat=5, timeout=900):
 
 
 def report(label, r, target=0.5):
+    """One row: both commands' best times and their ratio, then gdb's memory."""
     ratio = r["qt"] / r["bt"]
-    print("%-30s %5d threads  thread apply all bt %8.1f ms  qemu-threads %8.1f ms  ratio %.2f "
+    print("%-40s %5d threads  thread apply all bt %8.1f ms  qemu-threads %8.1f ms  ratio %.2f "
           "(target <= %.1f)%s" % (label, r["threads"], r["bt"] * 1e3, r["qt"] * 1e3, ratio, target,
                                   "" if ratio <= target else "  MISSED"))
-    print("%-30s gdb RSS %d MB; growth over 3 more qemu-threads runs %+.1f MB"
+    print("%-40s gdb RSS %d MB; growth over 3 more qemu-threads runs %+.1f MB"
           % ("", r["rss_after_kb"] // 1024, r["rss_growth_qt_only_kb"] / 1024.0))
 
 
-def fixture(n, script, named):
+def fixture(n, script, named, checkouts):
     binary = cbuild.build("many_threads.c", "nodebug")
-    argv = run_gdb(["break break_here", "run"], script) + ["--args", str(binary), str(n)]
     label = "fixture, %d threads, %s" % (n, "named" if named else "unnamed")
-    report(label, measure(argv + (["named"] if named else [])))
+    for name, root in checkouts:
+        argv = run_gdb(["break break_here", "run"], script, root) + ["--args", str(binary), str(n)]
+        report(label + name, measure(argv + (["named"] if named else [])))
 
 
 KVM_GET_API_VERSION = 0xAE00
@@ -115,7 +128,7 @@ def kvm_usable():
         os.close(fd)
 
 
-def qemu(smp, script, workdir, accel="tcg", repeat=5, target=0.5):
+def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5):
     qemu_bin = shutil.which("qemu-system-x86_64")
     if not qemu_bin:
         raise SystemExit("qemu-system-x86_64 is not installed (make install installs it)")
@@ -130,8 +143,9 @@ def qemu(smp, script, workdir, accel="tcg", repeat=5, target=0.5):
         deadline = time.time() + 60
         while len(os.listdir("/proc/%d/task" % proc.pid)) < smp + 2 and time.time() < deadline:
             time.sleep(0.2)
-        argv = run_gdb([], script) + ["-p", str(proc.pid)]
-        report("QEMU -smp %d (%s), attached" % (smp, accel.upper()), measure(argv, repeat), target)
+        for name, root in checkouts:  # one gdb after the other, on the same QEMU
+            argv = run_gdb([], script, root) + ["-p", str(proc.pid)]
+            report("QEMU -smp %d (%s)%s" % (smp, accel.upper(), name), measure(argv, repeat), target)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -144,7 +158,15 @@ def main():
     parser.add_argument("--small-smp", default="4,16",
                         help="vCPU counts of the small QEMUs (comma-separated; empty for none)")
     parser.add_argument("--skip-qemu", action="store_true")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="a checkout of an earlier version (git worktree add DIR COMMIT): each "
+                             "row is measured with it, then with this one, one after the other")
     args = parser.parse_args()
+    checkouts = [("", ROOT)]
+    if args.baseline:
+        if not (Path(args.baseline) / "gdb_qemu_threads" / "load.py").is_file():
+            raise SystemExit("--baseline %s: no gdb_qemu_threads/load.py there" % args.baseline)
+        checkouts = [(" [baseline]", Path(args.baseline).resolve()), (" [this]", ROOT)]
     small = [int(n) for n in args.small_smp.split(",") if n.strip()]
     accels = ["tcg"] + (["kvm"] if kvm_usable() else [])
     with tempfile.TemporaryDirectory() as workdir:
@@ -156,10 +178,10 @@ def main():
                 print("KVM rows skipped: /dev/kvm is not usable here")
             for smp in small:
                 for accel in accels:
-                    qemu(smp, script, workdir, accel, repeat=15, target=0.3)
-            qemu(args.smp, script, workdir)
-        fixture(args.threads, script, named=True)
-        fixture(args.threads, script, named=False)
+                    qemu(smp, script, workdir, checkouts, accel, repeat=15, target=0.3)
+            qemu(args.smp, script, workdir, checkouts)
+        fixture(args.threads, script, True, checkouts)
+        fixture(args.threads, script, False, checkouts)
 
 
 if __name__ == "__main__":
