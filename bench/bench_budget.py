@@ -153,7 +153,7 @@ def main():
                 argv += ["-ex", command]
             out = subprocess.run(argv + ["-p", str(proc.pid)], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 universal_newlines=True, timeout=600,
+                                 text=True, timeout=600,
                                  env=dict(os.environ, BENCH_REPEAT=str(args.repeat)))
         finally:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import cbuild  # noqa: E402
-from gdbrun import LOADER, PRELUDE, gdb_binary  # noqa: E402
+from gdbrun import PRELUDE, gdb_binary  # noqa: E402
 
 # Runs inside gdb: prints one JSON line with the timings.
 MEASURE = r'''
@@ -85,7 +85,7 @@ def run_gdb(args, script_path, root=ROOT):
 
 def measure(argv, repeat=5, timeout=900):
     out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout,
+                         stderr=subprocess.STDOUT, text=True, timeout=timeout,
                          env=dict(os.environ, BENCH_REPEAT=str(repeat)))
     for line in out.stdout.splitlines():
         if line.startswith("@@bench "):
