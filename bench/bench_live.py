@@ -10,7 +10,7 @@ reads gdb's own memory growth across the qemu-threads runs. Targets: ratio <= 0.
 the small QEMUs, where a cost paid once per command would show most.
 
     python bench/bench_live.py [--threads N] [--smp N] [--small-smp N,N] [--skip-qemu]
-                               [--baseline DIR]
+                               [--baseline DIR] [--rounds N]
 
 With --baseline, every row is measured twice, one gdb after the other on the same inferior:
 with an earlier checkout's extension, then with this one's. On a shared machine two separate
@@ -93,6 +93,9 @@ def measure(argv, repeat=5, timeout=900):
     raise SystemExit("benchmark run failed:\n" + out.stdout[-3000:])
 
 
+ROUNDS = 1  # --rounds
+
+
 def report(label, r, target=0.5):
     """One row: both commands' best times and their ratio, then gdb's memory."""
     ratio = r["qt"] / r["bt"]
@@ -106,9 +109,24 @@ def report(label, r, target=0.5):
 def fixture(n, script, named, checkouts):
     binary = cbuild.build("many_threads.c", "nodebug")
     label = "fixture, %d threads, %s" % (n, "named" if named else "unnamed")
-    for name, root in checkouts:
-        argv = run_gdb(["break break_here", "run"], script, root) + ["--args", str(binary), str(n)]
-        report(label + name, measure(argv + (["named"] if named else [])))
+    args = [str(binary), str(n)] + (["named"] if named else [])
+    side_by_side(label, checkouts,
+                 lambda root: run_gdb(["break break_here", "run"], script, root) + ["--args"] + args)
+
+
+def side_by_side(label, checkouts, argv_for, repeat=5, target=0.5):
+    """A row per checkout. Over several rounds (checkouts alternating within each), the round
+    of median ratio is shown, with every round's ratio."""
+    results = {name: [] for name, _ in checkouts}
+    for _ in range(ROUNDS):
+        for name, root in checkouts:
+            results[name].append(measure(argv_for(root), repeat))
+    for name, _ in checkouts:
+        ratios = [r["qt"] / r["bt"] for r in results[name]]
+        median = sorted(results[name], key=lambda r: r["qt"] / r["bt"])[len(ratios) // 2]
+        report(label + name, median, target)
+        if len(ratios) > 1:
+            print("%-40s ratio of each round: %s" % ("", " ".join("%.2f" % x for x in ratios)))
 
 
 KVM_GET_API_VERSION = 0xAE00
@@ -143,9 +161,9 @@ def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5):
         deadline = time.time() + 60
         while len(os.listdir("/proc/%d/task" % proc.pid)) < smp + 2 and time.time() < deadline:
             time.sleep(0.2)
-        for name, root in checkouts:  # one gdb after the other, on the same QEMU
-            argv = run_gdb([], script, root) + ["-p", str(proc.pid)]
-            report("QEMU -smp %d (%s)%s" % (smp, accel.upper(), name), measure(argv, repeat), target)
+        # one gdb after the other, on the same QEMU
+        side_by_side("QEMU -smp %d (%s)" % (smp, accel.upper()), checkouts,
+                     lambda root: run_gdb([], script, root) + ["-p", str(proc.pid)], repeat, target)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -161,7 +179,11 @@ def main():
     parser.add_argument("--baseline", metavar="DIR",
                         help="a checkout of an earlier version (git worktree add DIR COMMIT): each "
                              "row is measured with it, then with this one, one after the other")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each row this many times (checkouts alternating)")
     args = parser.parse_args()
+    global ROUNDS
+    ROUNDS = max(1, args.rounds)
     checkouts = [("", ROOT)]
     if args.baseline:
         if not (Path(args.baseline) / "gdb_qemu_threads" / "load.py").is_file():
