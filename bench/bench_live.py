@@ -12,8 +12,8 @@ the small QEMUs, where a cost paid once per command would show most.
     python bench/bench_live.py [--threads N] [--smp N] [--small-smp N,N] [--skip-qemu]
                                [--baseline DIR] [--rounds N]
 
-With --baseline, every row is measured twice, one gdb after the other on the same inferior:
-with an earlier checkout's extension, then with this one's. On a shared machine two separate
+With --baseline, every row is measured with an earlier checkout's extension, then with this
+one's, one gdb after the other on the same inferior (--rounds times, alternating). On a shared machine two separate
 runs differ by more than most changes do; rows measured side by side can be compared.
 """
 from __future__ import annotations
