@@ -70,8 +70,8 @@ test_system() {
     apt_install "${TEST_PACKAGES[@]}"
 }
 
-gdb_python() {  # "X.Y /path/to/python" of the Python that $GDB embeds
-    "$GDB" -nx -batch -ex 'python import sys; print("@@%d.%d %s" % (sys.version_info[:2] + (sys.executable,)))' \
+gdb_python() {  # "X.Y PREFIX" of the Python that $GDB embeds (/usr: the system's)
+    "$GDB" -nx -batch -ex 'python import sys; print("@@%d.%d %s" % (sys.version_info[:2] + (sys.prefix,)))' \
         2>/dev/null | sed -n 's/^@@//p'
 }
 
@@ -83,7 +83,7 @@ gdb_has_libraries() {
 # pygments and tabulate for gdb's Python: already there, Debian's packages (the system
 # Python, as root), or pip into .deps/pyX.Y (works on an externally-managed Python too).
 extension() {
-    local info version executable pip dir
+    local info version prefix pip dir
     info=$(gdb_python)
     if [ -z "$info" ]; then
         say "$GDB has no Python support; gdb-qemu-threads needs a gdb built with Python"
@@ -91,9 +91,8 @@ extension() {
     fi
     gdb_has_libraries && return 0
     version=${info%% *}
-    executable=${info#* }
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
-            && [[ "$executable" == /usr/bin/python3* ]]; then
+    prefix=${info#* }
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$prefix" = /usr ]; then
         say "installing Debian's python3-pygments and python3-tabulate for $GDB's Python $version"
         apt_install python3-pygments python3-tabulate
         gdb_has_libraries && return 0
