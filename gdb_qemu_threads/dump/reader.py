@@ -18,8 +18,7 @@ from typing import Iterable
 from ..model import Frame, ThreadSnapshot
 from . import patterns
 from .frames import FrameParser, note_wait_argument, usable
-from .lines import (UNREADABLE, Pending, clean, frame_complete, join, join_frame, may_continue,
-                    split_lines)
+from .lines import UNREADABLE, Pending, clean, frame_complete, join, join_frame, may_continue, split_lines
 from .threads import Ident, Threads, thread_number, to_int
 
 __all__ = ["DumpError", "parse_dumps", "parse_dump_text"]

@@ -4,7 +4,7 @@ survived keeps its role."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Tuple
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,12 +23,12 @@ PAGER = "--Type <RET> for more, q to quit, c to continue without paging--"
 Key = Tuple[object, object]
 
 
-def terminal(line: str, width: int) -> List[str]:
+def terminal(line: str, width: int) -> list[str]:
     """A terminal's wrap: cut every `width` characters, nothing lost."""
     return [line[i:i + width] for i in range(0, len(line), width)] or [""]
 
 
-def mail(line: str, width: int, keep_space: bool) -> List[str]:
+def mail(line: str, width: int, keep_space: bool) -> list[str]:
     """A mail client's wrap: break at the last blank before `width`; the blank is dropped,
     or kept at the end of the line (format=flowed)."""
     out = []
@@ -48,7 +48,7 @@ def wrap(text: str, width: int, style: str, quote: str, quote_first: bool) -> st
     lines = text.splitlines()
     if quote_first:
         lines = [quote + line for line in lines]
-    out: List[str] = []
+    out: list[str] = []
     for line in lines:
         out += terminal(line, width) if style == "terminal" else mail(line, width, style == "flowed")
     if not quote_first:
@@ -56,25 +56,25 @@ def wrap(text: str, width: int, style: str, quote: str, quote_first: bool) -> st
     return "\n".join(out)
 
 
-def by_thread(text: str) -> Dict[Key, ThreadSnapshot]:
+def by_thread(text: str) -> dict[Key, ThreadSnapshot]:
     try:
         dumps = parse_dump_text(text)
     except DumpError:
         return {}
-    seen: Dict[Key, List[ThreadSnapshot]] = {}
+    seen: dict[Key, list[ThreadSnapshot]] = {}
     for dump in dumps:
         for snap in dump:
             seen.setdefault((snap.num, snap.lwp), []).append(snap)
     return {key: snaps[0] for key, snaps in seen.items() if len(snaps) == 1}
 
 
-def roles(snaps: Dict[Key, ThreadSnapshot]) -> Dict[Key, str]:
+def roles(snaps: dict[Key, ThreadSnapshot]) -> dict[Key, str]:
     ordered = list(snaps.values())
     reports = analyze(ordered).reports
     return {(r.snapshot.num, r.snapshot.lwp): r.verdict.role for r in reports}
 
 
-def names(snap: ThreadSnapshot) -> List[str]:
+def names(snap: ThreadSnapshot) -> list[str]:
     return [frame.function for frame in snap.frames if frame.function]
 
 
@@ -107,7 +107,7 @@ def test_wrapped_at_a_width(name: str, width: int, style: str, quote: str, quote
 @given(st.sampled_from(sorted(DUMPS)),
        st.lists(st.tuples(st.integers(0, 10 ** 6), st.integers(1, 400),
                           st.sampled_from(["terminal", "mail", "flowed", "pager"])), max_size=25))
-def test_wrapped_at_random_places(name: str, cuts: List[Tuple[int, int, str]]) -> None:
+def test_wrapped_at_random_places(name: str, cuts: list[tuple[int, int, str]]) -> None:
     lines = DUMPS[name].splitlines()
     for where, at, style in cuts:
         index = where % len(lines)
