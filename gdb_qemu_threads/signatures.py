@@ -251,6 +251,20 @@ BUILTIN: tuple[Signature, ...] = (
                 r"^iou-sqp-\d+$"],
          versions="Linux user workers that join the thread group: kvm-nx-lpage-recovery, "
                   "vhost (6.4+), io_uring iou-wrk/iou-sqp"),
+    # -- macOS: threads of AppKit (LLDB dumps) -------------------------------------------
+    # With -display cocoa, QEMU 4.0+ runs its main loop on a thread of its own ('qemu_main':
+    # call_qemu_main, ui/cocoa.m) and leaves thread 1 to AppKit's event loop; 10.0+ does the
+    # same for every display that wants it (qemu_main, system/main.c). Thread 1 is then no
+    # main loop of QEMU's: it is AppKit's, hence `library`. (Before 4.0 QEMU's main loop ran
+    # inside [NSApp run] on thread 1; this entry would misname that thread.)
+    _sig("cocoa-main", "library", "Cocoa main thread (AppKit event loop)", qemu=False,
+         frames=["-[NSApplication run]", "NSApplicationMain", "os_darwin_cfrunloop_main"],
+         versions="[NSApp run] from main (ui/cocoa.m) 4.0+; os_darwin_cfrunloop_main "
+                  "(system/main.c) 10.0+; macOS only"),
+    _sig("appkit-event-thread", "library", "AppKit event thread", qemu=False,
+         entries=["_NSEventThread"],
+         names=[r"^com\.apple\.NSEventThread$"],
+         versions="AppKit's event thread in every Cocoa process (-display cocoa); macOS only"),
 )
 
 def _check(sig: Signature) -> None:

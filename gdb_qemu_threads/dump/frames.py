@@ -26,7 +26,7 @@ _ARGUMENT = {function: re.compile(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^
 _NAME = re.compile(r"[A-Za-z_$.][\w$.:]*|\?\?")  # a C (or qualified C++) name
 
 # No function name starts with a digit or a dash, or holds a quote, "=", ",", "/" or a blank
-# (outside C++ templates, operators and anonymous namespaces): such a "name"
+# (outside C++ templates, operators, anonymous namespaces and Objective-C methods): such a "name"
 # is the piece of a wrapped line (a hex digit run, a thread name), never a function.
 _NOT_A_NAME = re.compile(r'^[0-9-]|["=, /]')
 
@@ -117,7 +117,7 @@ class FrameParser:
     def share(self, function: str | None, library: str | None, pc: int | None,
               file: str | None, line: int | None, inlined: bool) -> Frame:
         if (function is not None and _NOT_A_NAME.search(function.split("<", 1)[0])
-                and "operator" not in function and not function.startswith("(anonymous")):
+                and "operator" not in function and not function.startswith(("(anonymous", "-[", "+["))):
             function = None  # the pieces of a line a wrap broke: no name rather than a wrong one
         key = (function, library, pc, file, line, inlined)
         frame = self.frames.get(key)

@@ -17,15 +17,21 @@ from typing import Iterable
 
 from ..model import Frame, ThreadSnapshot
 from . import patterns
+from .formats import Dispatch
 from .frames import FrameParser, note_wait_argument, usable
 from .lines import UNREADABLE, Pending, clean, frame_complete, join, join_frame, may_continue, split_lines
 from .threads import Ident, Threads, thread_number, to_int
 
-__all__ = ["DumpError", "parse_dumps", "parse_dump_text"]
+__all__ = ["NO_DUMP", "DumpError", "parse_dumps", "parse_dump_text"]
 
 
 class DumpError(ValueError):
-    """The text holds no gdb thread list or backtrace. str() is one line."""
+    """The text holds no thread list or backtrace. str() is one line."""
+
+
+# Go, Rust and Python stacks, and every other text, get this line.
+NO_DUMP = ("no gdb thread list or backtrace found (formats read: gdb's info threads and bt, "
+           "LLDB's thread list and bt all, eu-stack)")
 
 
 def parse_dump_text(text: str) -> list[list[ThreadSnapshot]]:
@@ -39,7 +45,7 @@ def parse_dumps(lines: Iterable[str | bytes]) -> list[list[ThreadSnapshot]]:
     Lines may be bytes (decoded as UTF-8, bad bytes replaced). Raises DumpError (only that)
     when the text holds no thread list and no backtrace.
     """
-    reader = _Reader()
+    reader = Dispatch(_Reader)
     feed = reader.feed
     try:
         for line in lines:
@@ -50,7 +56,7 @@ def parse_dumps(lines: Iterable[str | bytes]) -> list[list[ThreadSnapshot]]:
         raise DumpError("not a text file (%s at byte %d)" % (err.reason, err.start)) from None
     dumps = reader.finish()
     if not dumps:
-        raise DumpError("no gdb thread list or backtrace found")
+        raise DumpError(NO_DUMP)
     return dumps
 
 

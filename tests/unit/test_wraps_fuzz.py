@@ -16,7 +16,8 @@ from gdb_qemu_threads.model import ThreadSnapshot
 DATA = Path(__file__).resolve().parents[1] / "data"
 DUMPS = {path.name: path.read_text(encoding="utf-8")
          for path in sorted(DATA.glob("qemu72-*-bt*.txt")) + sorted(DATA.glob("qemu72-*-core.txt"))
-         + sorted(DATA.glob("dump-*.txt")) + sorted(DATA.glob("seed-*.txt"))}
+         + sorted(DATA.glob("dump-*.txt")) + sorted(DATA.glob("seed-*.txt"))
+         + sorted(DATA.glob("lldb-*.txt")) + sorted(DATA.glob("eustack-*.txt"))}
 FUZZ = settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 PAGER = "--Type <RET> for more, q to quit, c to continue without paging--"
 
@@ -91,7 +92,8 @@ def check(name: str, wrapped: str) -> None:
     got_roles = roles(got) if got else {}
     for key, snap in got.items():
         before = ORIGINAL[name].get(key)
-        if before is not None and names(before) == names(snap) and snap.name == before.name:
+        if (before is not None and snap.name == before.name
+                and [f.function for f in before.frames] == [f.function for f in snap.frames]):
             assert got_roles[key] == ROLES[name][key], (name, key, names(snap))
 
 
@@ -105,15 +107,16 @@ def test_wrapped_at_a_width(name: str, width: int, style: str, quote: str, quote
 
 @FUZZ
 @given(st.sampled_from(sorted(DUMPS)),
-       st.lists(st.tuples(st.integers(0, 10 ** 6), st.integers(1, 400),
+       st.lists(st.tuples(st.integers(0, 10 ** 6), st.integers(12, 400),
                           st.sampled_from(["terminal", "mail", "flowed", "pager"])), max_size=25))
 def test_wrapped_at_random_places(name: str, cuts: list[tuple[int, int, str]]) -> None:
     lines = DUMPS[name].splitlines()
     for where, at, style in cuts:
         index = where % len(lines)
         line = lines[index]
-        if style == "pager":  # gdb's prompt, and the output goes on after it
-            lines[index] = PAGER + line
+        if style == "pager":  # gdb's prompt, and the output goes on after it (then quoted)
+            quote = len(line) - len(line.lstrip("> "))
+            lines[index] = line[:quote] + PAGER + line[quote:]
             continue
         if at >= len(line):
             continue
