@@ -56,7 +56,7 @@ class Dispatch:
         if reader is not None:
             reader.feed(line)
             return
-        kind = format_of(line) if "\r" not in line.rstrip("\r\n") else None
+        kind = next(filter(None, map(format_of, line.split("\r"))), None)  # lone CRs end lines too
         self.held.append(line)
         if kind is not None or len(self.held) >= MAX_UNDECIDED:
             self.choose(kind or "gdb")
