@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Tuple
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +154,35 @@ def test_a_word_run_into_its_arguments_gives_the_name_only() -> None:
     assert names(snap) == ["__pthread_cond_wait"]
     snap = parse_dump_text("#0  0x00007f1 in =weird(cond=1,\n")[0][0]
     assert names(snap) == []
+
+
+FRAME = ("#4  0x000055d0c08ab123 in qemu_cond_wait_impl (cond=0x55d0c1a0, mutex=<optimized out>, "
+         "file=0x55d0c1 \"../util/qemu-thread-posix.c\", line=225) at ../util/qemu-thread-posix.c:225")
+WRAPS = {
+    "before the arguments": ("in qemu_cond_wait_impl", "(cond="),
+    "inside an argument": ("mutex=<optimized", "out>"),
+    "inside a string": ("qemu-thread-", "posix.c\""),
+    "before at": ("line=225)", "at ../util"),
+    "inside the file": ("at ../util/qemu-", "thread-posix.c:225"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(WRAPS))
+@pytest.mark.parametrize("quote", ["", "> ", ">> ", "> > "])
+@pytest.mark.parametrize("style", ["terminal", "mail", "flowed"])
+def test_one_frame_wrapped_anywhere(where: str, quote: str, style: str) -> None:
+    head_end, tail_start = WRAPS[where]
+    cut = FRAME.index(head_end) + len(head_end)
+    head, tail = FRAME[:cut], FRAME[cut:]
+    if style == "mail":
+        tail = tail.lstrip(" ")
+    elif style == "flowed":
+        head, tail = head + " " if tail.startswith(" ") else head, tail.lstrip(" ")
+    assert tail.startswith(tail_start) or tail.startswith(" " + tail_start)
+    text = "\n".join(quote + line for line in [
+        'Thread 5 (Thread 0x7f (LWP 5) "worker"):', head,
+        "--Type <RET> for more, q to quit, c to continue without paging--" + tail,
+        "#5  0x000055d0c08ab456 in worker_thread (opaque=0x1) at ../util/thread-pool.c:111"])
+    frames = parse_dump_text(text)[0][0].frames
+    assert [f.function for f in frames] == ["qemu_cond_wait_impl", "worker_thread"]
+    assert (frames[0].file, frames[0].line) == ("../util/qemu-thread-posix.c", 225)
