@@ -71,7 +71,8 @@ def test_eustack_source_lines_and_activation_marks() -> None:
 
 def test_formats_are_told_apart() -> None:
     assert format_of("TID 1235:") == "eu-stack"
-    assert format_of("#1  0x000055d0c08ab123 qemu_cond_wait_impl") == "eu-stack"
+    assert format_of("PID 1234 - process") == "eu-stack"
+    assert format_of("#1  0x000055d0c08ab123 qemu_cond_wait_impl") == "gdb"  # eu-stack has TID lines first
     assert format_of("#1  0x000055d0c08ab123 in qemu_cond_wait_impl (cond=0x1) at x.c:3") == "gdb"
     assert format_of("#3  0x000055d0c08ab123 in ?? ()") == "gdb"
     assert format_of("  thread #2: tid = 0x1a2b4, 0x000000018d6c93ec libsystem_kernel.dylib`x + 8") == "lldb"
