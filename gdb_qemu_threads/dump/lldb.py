@@ -36,6 +36,9 @@ _FULL_PC = re.compile(r"0x[0-9a-fA-F]{16}$", _A)
 _WORDS_AFTER = ("at ", "+ ", "[opt]", "[artificial]", "[inlined]", "name = ", "queue = ",
                 "stop reason = ", "activity = ", "tid = ")
 _WORDS = {"at", "+", "[opt]", "[artificial]", "[inlined]"}  # LLDB puts blanks around them
+# Lines LLDB prints between listings: never the rest of a wrapped line.
+_LLDB_SAYS = ("(lldb)", "Process ", "error:", "warning:", "Executable module", "Architecture set",
+              "This version of LLDB")
 # How QEMU's executable is called: its frames are the program's, not a library's.
 _EXECUTABLE = re.compile(r"^qemu(?:-system-[\w-]+|-[\w-]+)?$", _A)
 
@@ -52,7 +55,7 @@ class LldbReader:
     def __init__(self) -> None:
         self.parser = FrameParser()
         self.dumps: list[list[ThreadSnapshot]] = [[]]
-        self.seen: set[int] = set()        # thread numbers of the current dump
+        self.seen: dict[int, ThreadSnapshot] = {}  # the current dump's threads by number
         self.thread: ThreadSnapshot | None = None
         self.pending: str | None = None    # a thread or frame line a wrap may continue
         self.joins = 0
@@ -66,7 +69,7 @@ class LldbReader:
             self.flush()
             self.pending = text
             self.joins = 0
-        elif self.pending is not None and self.may_join(text):
+        elif self.pending is not None and not text.startswith(_LLDB_SAYS) and self.may_join(text):
             self.pending = _join(self.pending, text)
             self.joins += 1
         else:
@@ -95,25 +98,34 @@ class LldbReader:
                 thread.frames.append(frame)
 
     def on_thread(self, num: int, current: bool, rest: str) -> None:
-        if num in self.seen:  # the same thread again: a second listing
-            self.dumps.append([])
-            self.seen = set()
-        self.seen.add(num)
         tid = _TID.search(rest)
         named = _QUOTED_NAME.search(rest) or _BARE_NAME.search(rest)
-        snap = ThreadSnapshot(num=num, lwp=int(tid.group(1), 0) if tid else None,
-                              name=named.group(1) if named and named.group(1) else None)
-        snap.current = current
-        snap.complete = True
-        self.dumps[-1].append(snap)
+        lwp = int(tid.group(1), 0) if tid else None
+        name = named.group(1) if named and named.group(1) else None
+        snap = self.seen.get(num)
+        if snap is not None and len(snap.frames) > 1:  # a second backtrace: a later moment
+            self.dumps.append([])
+            self.seen = {}
+            snap = None
+        if snap is None:
+            snap = ThreadSnapshot(num=num, lwp=lwp, name=name)
+            snap.complete = True
+            self.dumps[-1].append(snap)
+            self.seen[num] = snap
+        else:
+            # The stop display (frame 0 of each thread), `thread list` and `bt all` of one
+            # stop: one dump, whose frames are the fullest listing's.
+            snap.lwp = snap.lwp if lwp is None else lwp
+            snap.name = snap.name if name is None else name
+            snap.complete = False  # frames that follow replace the one frame known
+        snap.current = snap.current or current
         self.thread = snap
         if rest.startswith(":"):  # `thread list`: frame 0 is on the line, before the name
             frame_text = rest[1:].split(", ", 2)
             if len(frame_text) >= 2 and frame_text[1].startswith("0x"):
                 top = self.frame(_cut_fields(frame_text[1] + (", " + frame_text[2] if len(frame_text) > 2
                                                               else "")), 0)
-                if top is not None:
-                    snap.frames.append(top)
+                snap.frames = [top] if top is not None else []
                 snap.complete = False  # one frame only
 
     def frame(self, text: str, level: int) -> Frame | None:

@@ -116,3 +116,32 @@ def test_other_languages_are_refused_in_one_line(text: str) -> None:
         parse_dump_text(text)
     assert str(err.value) == NO_DUMP
     assert "LLDB" in NO_DUMP and "eu-stack" in NO_DUMP and "\n" not in NO_DUMP
+
+
+SESSIONS = sorted(DATA.glob("lldb-linux-*-session.txt"))
+
+
+@pytest.mark.parametrize("path", SESSIONS, ids=[p.stem for p in SESSIONS])
+@pytest.mark.parametrize("width,style,quote", [(0, "", ""), (47, "terminal", ""), (66, "mail", "> "),
+                                                (72, "flowed", ">> ")])
+def test_real_lldb_session_matches_truth(path: Path, width: int, style: str, quote: str) -> None:
+    """LLDB 14 attached to Debian's QEMU 7.2 (tests/capture_lldb_dumps.py): the stop display,
+    `thread list` and `bt all` of one stop make one dump."""
+    truth = json.loads((DATA / path.name.replace("-session.txt", ".truth.json")).read_text())
+    text = path.read_text()
+    if width:
+        text = wrap(text, width, style, quote, False)
+    dumps = parse_dump_text(text)
+    assert len(dumps) == 1
+    verdicts = {r.snapshot.lwp: r.verdict for r in analyze(dumps[0]).reports}
+    assert sorted(verdicts) == sorted(int(t) for t in truth["comm"])
+    assert verdicts[truth["pid"]].role == "main-loop"
+    for tid in truth["vcpus"].values():
+        assert verdicts[tid].role == "vcpu" and verdicts[tid].accel == truth["accel"]
+    for tid in truth["iothreads"].values():
+        assert verdicts[tid].role == "iothread"
+    for tid, name in truth["comm"].items():
+        if name.startswith(("IO ", "CPU ", "kvm-")):
+            assert verdicts[int(tid)].confidence == "high", (tid, name)
+    main = dumps[0][0]
+    assert main.num == 1 and main.current and len(main.frames) > 3  # bt all's frames, not frame 0's
