@@ -251,6 +251,53 @@ BUILTIN: tuple[Signature, ...] = (
                 r"^iou-sqp-\d+$"],
          versions="Linux user workers that join the thread group: kvm-nx-lpage-recovery, "
                   "vhost (6.4+), io_uring iou-wrk/iou-sqp"),
+    # -- macOS: threads of AppKit (LLDB dumps) -------------------------------------------
+    # With -display cocoa, QEMU 4.0+ runs its main loop on a thread of its own ('qemu_main':
+    # call_qemu_main, ui/cocoa.m) and leaves thread 1 to AppKit's event loop; 10.0+ does the
+    # same for every display that wants it (qemu_main, system/main.c). Thread 1 is then no
+    # main loop of QEMU's: it is AppKit's, hence `library`. (Before 4.0 QEMU's main loop ran
+    # inside [NSApp run] on thread 1; this entry would misname that thread.)
+    _sig("cocoa-main", "library", "Cocoa main thread (AppKit event loop)", qemu=False,
+         frames=["-[NSApplication run]", "NSApplicationMain", "os_darwin_cfrunloop_main"],
+         versions="[NSApp run] from main (ui/cocoa.m) 4.0+; os_darwin_cfrunloop_main "
+                  "(system/main.c) 10.0+; macOS only"),
+    _sig("appkit-event-thread", "library", "AppKit event thread", qemu=False,
+         entries=["_NSEventThread"],
+         names=[r"^com\.apple\.NSEventThread$"],
+         versions="AppKit's event thread in every Cocoa process (-display cocoa); macOS only"),
+    # -- stripped builds without thread names: what sits under the anonymous frames -------
+    # (after_anon evidence: low confidence. Each function is exported by Debian's stripped
+    # 7.2 (nm -D) and was seen right under the thread's ?? frames, live and in a core.)
+    _sig("migration-stripped", "migration", "migration (source)",
+         after_anon=["migration_rate_limit", "qemu_savevm_state_iterate", "qemu_savevm_state_setup",
+                     "qemu_savevm_state_pending", "qemu_savevm_state_pending_estimate",
+                     "qemu_savevm_state_pending_exact", "qemu_savevm_state_complete_precopy"],
+         versions="migration_thread and bg_migration_thread (static) call these from their own "
+                  "static helpers (migration_iteration_run, migration_completion); savevm on the "
+                  "main thread calls them too, under named main-loop frames. Seen: "
+                  "migration_rate_limit (throttled) in Debian's 7.2; pending split into "
+                  "_estimate/_exact in 8.0"),
+    _sig("postcopy-listen-stripped", "postcopy", "postcopy listen thread (destination)",
+         after_anon=["qemu_loadvm_state_main"],
+         versions="postcopy_ram_listen_thread (migration/savevm.c, static) <=10.0 calls "
+                  "qemu_loadvm_state_main: seen under its ?? frames in Debian's 7.2. The "
+                  "incoming coroutine reaches it through qemu_loadvm_state (named), COLO's "
+                  "thread through its exported entry"),
+    # GLib's worker context: glib_worker_main loops on g_main_context_iteration, and no other
+    # thread function of GLib does. Its frames are libglib's own, so this matches only where
+    # the dump names no libraries (eu-stack without -m): with "from libglib" frames gdb's text
+    # leaves it unknown.
+    _sig("gmain-stripped", "gmain", "GLib worker context", qemu=False,
+         after_anon=["g_main_context_iteration"],
+         versions="glib_worker_main (glib/gmain.c, static): g_main_context_iteration in a loop"),
+    # -- Xen device model -------------------------------------------------------------
+    _sig("xenstore", "library", "Xen xenstore watch thread (libxenstore)", qemu=False,
+         libraries=[r"^libxenstore\.so"],
+         versions="libxenstore's read_thread (tools/libs/store/xs.c), started by the first "
+                  "xs_watch(): QEMU as a Xen device model (hw/xen/xen-legacy-backend.c, "
+                  "xen-bus.c) watches xenstore; the only thread the Xen libraries QEMU links "
+                  "start (libxenevtchn, libxengnttab, libxenforeignmemory, libxendevicemodel "
+                  "have none)"),
 )
 
 def _check(sig: Signature) -> None:

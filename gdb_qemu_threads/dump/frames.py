@@ -23,6 +23,13 @@ _PLAIN = re.compile(r"(?:0x([0-9a-fA-F]{1,16}) in )?([^\s<>()]+) \(.*\)"
 _ARGUMENT = {function: re.compile(r"\b%s=(?:\w+@entry=)?(0x[0-9a-fA-F]+)(?: <([^<>+ ]+)(\+\d+)?>)?" % arg)
              for function, arg in WAIT_ARGUMENTS.items()}
 
+_NAME = re.compile(r"[A-Za-z_$.][\w$.:]*|\?\?")  # a C (or qualified C++) name
+
+# No function name starts with a digit or a dash, or holds a quote, "=", ",", "/" or a blank
+# (outside C++ templates, operators, anonymous namespaces and Objective-C methods): such a "name"
+# is the piece of a wrapped line (a hex digit run, a thread name), never a function.
+_NOT_A_NAME = re.compile(r'^[0-9-]|["=, /]')
+
 FrameKey = Tuple[Optional[str], Optional[str], Optional[int], Optional[str], Optional[int], bool]
 
 CACHE_LIMIT = 1 << 16  # frames remembered; when full, the memo starts again
@@ -71,11 +78,14 @@ class FrameParser:
             if rest.startswith("(") and rest[1:2] == ")":  # "0x.. in () at lib.so"
                 cut = 0
             elif rest[:1] == "<" or pc is not None:  # "<signal handler called>", or cut short
-                name = rest.strip() if rest[:1] == "<" else (rest.split() or [""])[0]
+                name = rest.strip() if rest[:1] == "<" else bare_name((rest.split() or [""])[0])
                 return self.share(name or None, None, pc, None, None, False)
             else:
                 return None
         name = rest[:cut].strip()
+        if "(" in name and "operator" not in name and "(anonymous" not in name:
+            name = bare_name(name)  # "f(a=1," + ...: a wrap lost the blank before the arguments
+            cut = len(name)
         tries = 4
         while tries and name.count("<") > name.count(">") and "operator" not in name:
             # a template argument with " (" in it: "f<void (*)(int)> (x=1)"
@@ -106,6 +116,9 @@ class FrameParser:
 
     def share(self, function: str | None, library: str | None, pc: int | None,
               file: str | None, line: int | None, inlined: bool) -> Frame:
+        if (function is not None and _NOT_A_NAME.search(function.split("<", 1)[0])
+                and "operator" not in function and not function.startswith(("(anonymous", "-[", "+["))):
+            function = None  # the pieces of a line a wrap broke: no name rather than a wrong one
         key = (function, library, pc, file, line, inlined)
         frame = self.frames.get(key)
         if frame is None:
@@ -144,6 +157,20 @@ def note_wait_argument(snap: ThreadSnapshot, function: str, text: str) -> None:
     snap.facts.wait_args[function] = address
     if match.group(2) and not match.group(3):
         snap.facts.arg_symbols[address] = match.group(2)
+
+
+def bare_name(word: str) -> str:
+    """The function name at the start of a word that runs on into its arguments
+    ("f(a=1,"), or "" when the word is no name: a frame may lose its function, never get a
+    wrong one."""
+    if "(" not in word:
+        return word
+    match = _NAME.match(word)
+    if match is None:
+        return ""
+    if match.end() < len(word) and word[match.end()] != "(":
+        return ""
+    return match.group(0)
 
 
 def usable(frame: Frame) -> bool:

@@ -22,6 +22,13 @@ UNREADABLE = ("Cannot access memory", "Selected thread is running", "Target is e
 # Lines that start this way are gdb's own, never the rest of a wrapped line.
 NOT_CONTINUED = ("No locals.", "No symbol table", "Backtrace stopped", "(More stack") + UNREADABLE
 
+_LIBRARY_TAIL = re.compile(r"[\w.+-]{1,32}", _A)
+_LIBRARY_END = re.compile(r"\.so(?:\.\d+)*$", _A)
+
+_NAME_END = re.compile(r"[\w?>]$", _A)
+
+_ADDRESS_END = re.compile(r"(?:^|\s)0x[0-9a-fA-F]+$", _A)
+
 MAX_JOIN = 16        # continuation lines joined onto one line
 MAX_JOINED = 16384   # characters a joined line may reach
 
@@ -81,10 +88,13 @@ def join_frame(head: str, tail: str) -> str | None:
     if head.endswith(")") and tail.startswith(("at ", "from ")) and frame_complete(head):
         return head + " " + tail  # the location went to a line of its own
     if frame_complete(head):
-        # A terminal cut inside the line number: "at pthread_create.c:8" + "17".
-        if not (tail.isdigit() and tail.isascii() and len(head) >= 60 and _ends_with_line(head)):
-            return None
-        return head + tail
+        # A terminal cut inside the line number ("at pthread_create.c:8" + "17") or inside a
+        # library's version ("from /lib/libc.so" + ".6").
+        if tail.isdigit() and tail.isascii() and len(head) >= 30 and _ends_with_line(head):
+            return head + tail
+        if _LIBRARY_TAIL.fullmatch(tail) and _LIBRARY_END.search(head + tail) and ") from " in head:
+            return head + tail
+        return None
     return join(head, tail)
 
 
@@ -94,8 +104,12 @@ def join(head: str, tail: str) -> str:
     the words gdb puts around a location."""
     if head.endswith(" ") or tail.startswith(" "):
         return head + tail
-    if (tail.startswith(("at ", "from ", "in ", '"')) or head.endswith((" at", " from", " in"))
-            or (head.endswith(")") and tail[:1].isalpha())):
+    if tail[:1] == "(" and "(" not in head and _NAME_END.search(head):
+        return head + " " + tail  # "in worker_thread" + "(opaque=...)": gdb puts a blank there
+    # Only where gdb has a blank: a terminal's cut inside a name ("ma" + "in (") joins as is.
+    if ((tail.startswith(("at ", "from ")) and head.endswith(")"))
+            or (tail.startswith("in ") and _ADDRESS_END.search(head)) or tail[:1] == '"'
+            or head.endswith((" at", " from", " in")) or (head.endswith(")") and tail[:1].isalpha())):
         return head + " " + tail
     return head + tail
 

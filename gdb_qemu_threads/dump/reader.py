@@ -17,15 +17,21 @@ from typing import Iterable
 
 from ..model import Frame, ThreadSnapshot
 from . import patterns
+from .formats import Dispatch
 from .frames import FrameParser, note_wait_argument, usable
-from .lines import UNREADABLE, Pending, clean, join, join_frame, may_continue, split_lines
+from .lines import UNREADABLE, Pending, clean, frame_complete, join, join_frame, may_continue, split_lines
 from .threads import Ident, Threads, thread_number, to_int
 
-__all__ = ["DumpError", "parse_dumps", "parse_dump_text"]
+__all__ = ["NO_DUMP", "DumpError", "parse_dumps", "parse_dump_text"]
 
 
 class DumpError(ValueError):
-    """The text holds no gdb thread list or backtrace. str() is one line."""
+    """The text holds no thread list or backtrace. str() is one line."""
+
+
+# Go, Rust and Python stacks, and every other text, get this line.
+NO_DUMP = ("no gdb thread list or backtrace found (formats read: gdb's info threads and bt, "
+           "LLDB's thread list and bt all, eu-stack)")
 
 
 def parse_dump_text(text: str) -> list[list[ThreadSnapshot]]:
@@ -39,7 +45,7 @@ def parse_dumps(lines: Iterable[str | bytes]) -> list[list[ThreadSnapshot]]:
     Lines may be bytes (decoded as UTF-8, bad bytes replaced). Raises DumpError (only that)
     when the text holds no thread list and no backtrace.
     """
-    reader = _Reader()
+    reader = Dispatch(_Reader)
     feed = reader.feed
     try:
         for line in lines:
@@ -50,7 +56,7 @@ def parse_dumps(lines: Iterable[str | bytes]) -> list[list[ThreadSnapshot]]:
         raise DumpError("not a text file (%s at byte %d)" % (err.reason, err.start)) from None
     dumps = reader.finish()
     if not dumps:
-        raise DumpError("no gdb thread list or backtrace found")
+        raise DumpError(NO_DUMP)
     return dumps
 
 
@@ -93,12 +99,13 @@ class _Reader:
             if self.header_line(text, indent):
                 return
         elif first == "*" or "0" <= first <= "9":
-            match = patterns.ROW.match(text)
-            if match:
+            if patterns.ROW.match(text):
                 self.flush()
-                self.on_row(match)
+                # The whole row waits for its end: a wrap may cut its target id or its frame.
+                self.pending = Pending("row", None, None, text, indent)
                 return
-            if first != "*" and patterns.SOURCE_LINE.match(text) and not text.isdigit():
+            if (first != "*" and patterns.SOURCE_LINE.match(text) and not text.isdigit()
+                    and (self.pending is None or frame_complete(self.pending.text))):
                 return  # a source line gdb printed after a frame ("29\t../poll.c: No such file")
         elif first == "I":
             if patterns.TABLE_HEADER.match(text):
@@ -206,14 +213,10 @@ class _Reader:
             else:
                 self.other(text, 0)
             return
-        snap = pending.snap
-        if snap is not None:  # an `info threads` row: its top frame
-            if text.startswith("(running)"):
-                snap.unreadable = "running"
-                return
-            frame = self.parser.parse(text, None)
-            if frame is not None and not self.threads.has_block(snap) and not snap.frames:
-                snap.frames = [frame]
+        if pending.kind == "row":
+            match = patterns.ROW.match(text)
+            assert match is not None  # the row's start matched, and joins only add to its end
+            self.on_row(match)
             return
         level = pending.level or 0
         frame = self.parser.parse(text, level)
@@ -232,7 +235,12 @@ class _Reader:
         if star:
             snap.current = True
             self.selected = (snap.num, snap.lwp, snap.name)
-        self.pending = Pending("row", snap, None, frame, 0)
+        if frame.startswith("(running)"):
+            snap.unreadable = "running"
+            return
+        top = self.parser.parse(frame, None)  # the thread's top frame
+        if top is not None and not self.threads.has_block(snap) and not snap.frames:
+            snap.frames = [top]
 
     def on_header(self, match: re.Match[str]) -> None:
         inner = patterns.INNER.match(match.group(3))

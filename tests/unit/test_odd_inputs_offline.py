@@ -54,7 +54,8 @@ def _one_line(message: str) -> str:
     return r"%s: %s\n" % (PROG, message)
 
 
-NO_DUMP = "no gdb thread list or backtrace found"
+NO_DUMP = re.escape("no gdb thread list or backtrace found (formats read: gdb's info threads and bt, "
+                    "LLDB's thread list and bt all, eu-stack)")
 CATALOGUE = [
     Odd("standard input closed", "- <&-", 2, _one_line("standard input is closed")),
     Odd("standard input open for writing only", "- 0>/dev/null", 2,
