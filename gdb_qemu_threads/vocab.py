@@ -65,6 +65,8 @@ futex_wait_cancelable lll_futex_wait pthread_cond_wait pthread_cond_timedwait
 pthread_cond_clockwait pthread_cond_wait_common sem_wait sem_timedwait sem_clockwait
 do_futex_wait sem_wait_slow new_sem_wait_slow syscall nanosleep clock_nanosleep usleep sleep
 pause sigwait sigwaitinfo sigtimedwait sigsuspend
+__psynch_cvwait __semwait_signal __ulock_wait mach_msg_trap mach_msg2_trap kevent kevent64
+__workq_kernreturn
 """)
 LIBRARY_WAIT = _names("""
 g_poll g_usleep g_cond_wait g_cond_wait_until g_async_queue_pop_intern_unlocked
@@ -97,7 +99,7 @@ pthread_rwlock_clockwrlock
 # A coroutine mutex: the coroutine yields, the thread does not sleep on it.
 CO_MUTEX_WAIT = _names("qemu_co_mutex_lock")
 # Every frame that says "waiting for a lock" in the state column.
-LOCK_WAIT = MUTEX_WAIT | RWLOCK_WAIT | CO_MUTEX_WAIT | _names("futex_lock_pi")
+LOCK_WAIT = MUTEX_WAIT | RWLOCK_WAIT | CO_MUTEX_WAIT | _names("futex_lock_pi __psynch_mutexwait")
 
 # Waits for something another thread signals, by the type people know them as; the
 # outermost of these among the waiting frames names the type (a QemuSemaphore is built on a

@@ -145,3 +145,11 @@ def test_real_lldb_session_matches_truth(path: Path, width: int, style: str, quo
             assert verdicts[int(tid)].confidence == "high", (tid, name)
     main = dumps[0][0]
     assert main.num == 1 and main.current and len(main.frames) > 3  # bt all's frames, not frame 0's
+
+
+def test_macos_waits_are_waits_not_running() -> None:
+    got = reports((DATA / "lldb-hvf-cocoa-btall.txt").read_text())
+    states = {num: r.verdict.state for num, r in got.items()}
+    assert "running" not in states.values(), states
+    waiting = [r for r in got.values() if r.snapshot.frames[0].function == "__psynch_cvwait"]
+    assert waiting and all(r.verdict.state == "idle" for r in waiting)
