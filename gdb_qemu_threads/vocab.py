@@ -149,6 +149,10 @@ LOCKS_BY_FRAME: tuple[tuple[frozenset[str], str], ...] = (
     (_names("cpu_list_lock"), "qemu_cpu_list_lock"),
 )
 
+# Event loops a thread runs inside another function to wait for something (AIO_WAIT_WHILE and
+# BDRV_POLL_WHILE expand to aio_poll): away from the thread's own loop, a nested event loop.
+NESTED_LOOPS = _names("aio_poll g_main_context_iteration g_main_loop_run")
+
 # --- vCPUs ------------------------------------------------------------------------------------
 KVM_RUN_CALLERS = _names("kvm_vcpu_ioctl kvm_cpu_exec")
 GUEST_RUN = _names("hv_vcpu_run hv_vcpu_run_until WHvRunVirtualProcessor nvmm_vcpu_run "
