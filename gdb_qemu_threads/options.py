@@ -77,6 +77,10 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
                              "holder and waiters, deadlock cycles, and the threads waiting for an "
                              "event (condition variable, QemuEvent, semaphore), which have no owner; "
                              "with threads, --role or --state, only what concerns those threads")
+    parser.add_argument("-w", "--why", action="store_true",
+                        help="first a verdict on the whole process: the thread that crashed and "
+                             "why, deadlocks, threads blocked away from their home point and who "
+                             "waits for them, or that nothing looks hung, and what could not be read")
     parser.add_argument("--color", choices=("auto", "on", "off"), default=None,
                         help="colour the table (default: the `qemu-threads color` setting, "
                              "which follows gdb's `style enabled`)")

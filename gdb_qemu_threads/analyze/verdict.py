@@ -1,0 +1,217 @@
+"""Why is it hung, why did it crash: one short diagnosis of a whole process. Pure, no gdb.
+
+From the threads' states (crashed, blocked, lock, idle at their home point) and the lock
+report (owners, deadlock cycles, gaps), it names the chain from a symptom to its root with
+gdb thread numbers, or says that nothing looks hung and on what that rests. It never claims
+more than the facts show: what could not be read is said.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ..model import Analysis, ThreadReport
+from ..signatures import DEFAULT_TABLE, SignatureTable
+from ..threadlist import thread_range
+from .home import AT_HOME, NO_HOME, UNSURE, home_of, judge
+
+# How the quiet verdict counts threads by state.
+STATE_WORDS = {"guest": "in the guest", "io": "in I/O", "running": "running",
+               "unknown": "in an unknown state"}
+
+# Kinds, most telling first: the first that applies is the verdict's kind.
+KINDS = ("crash", "deadlock", "blocked", "lock-wait", "not-hung", "unknown")
+
+
+@dataclass
+class Diagnosis:
+    kind: str
+    summary: str
+    chain: list[int | None] = field(default_factory=list)  # gdb thread numbers, symptom -> root
+    facts: list[str] = field(default_factory=list)
+
+    def doc(self) -> dict[str, Any]:
+        return {"kind": self.kind, "summary": self.summary, "chain": self.chain, "facts": self.facts}
+
+
+def label(report: ThreadReport) -> str:
+    """"vCPU 1 (#4)", "the main loop (#1)", "iothread iot0 (#7)", "thread #9"."""
+    s, v = report.snapshot, report.verdict
+    num = "#%s" % s.num if s.num is not None else "LWP %s" % s.lwp
+    if v.role == "main-loop":
+        return "the main loop (%s)" % num
+    if v.role == "vcpu" and v.vcpu is not None and v.signature != "vcpu-tcg-rr":
+        return "vCPU %d (%s)" % (v.vcpu, num)
+    if v.role == "iothread" and v.iothread:
+        return "iothread %s (%s)" % (v.iothread, num)
+    if v.role != "unknown" and v.detail:
+        return "%s (%s)" % (v.detail, num)
+    return "thread %s" % num
+
+
+def _crash_text(report: ThreadReport) -> str:
+    return "%s crashed: %s" % (label(report), report.verdict.activity)
+
+
+def _waits_for(analysis: Analysis, report: ThreadReport) -> ThreadReport | None:
+    wait = analysis.locks.waits.get(id(report))
+    return wait[0].owner if wait else None
+
+
+def _lock_name(analysis: Analysis, report: ThreadReport) -> str:
+    lock = analysis.locks.waits[id(report)][0]
+    if lock.name == "BQL":
+        return "the BQL"
+    return lock.name or ("a %s at 0x%x" % (lock.type, lock.address) if lock.address is not None
+                         else "a " + lock.type)
+
+
+def _holder_chain(analysis: Analysis, start: ThreadReport) -> list[ThreadReport]:
+    """start, the holder of the lock it waits for, that one's holder, ... (no repeats)."""
+    chain = [start]
+    node = _waits_for(analysis, start)
+    while node is not None and all(node is not c for c in chain):
+        chain.append(node)
+        node = _waits_for(analysis, node)
+    return chain
+
+
+def _chain_text(analysis: Analysis, chain: Sequence[ThreadReport]) -> str:
+    """"vCPU 1 (#4) waits for the BQL held by the main loop (#1); the main loop (#1) is
+    blocked: QemuCond qemu_pause_cond in pause_all_vcpus"."""
+    parts = []
+    for waiter, holder in zip(chain, chain[1:]):
+        parts.append("%s waits for %s held by %s" % (label(waiter), _lock_name(analysis, waiter),
+                                                     label(holder)))
+    root = chain[-1]
+    state = root.verdict
+    if state.state in ("blocked", "crashed"):
+        verb = "crashed" if state.state == "crashed" else "is blocked"
+        parts.append("%s %s: %s" % (label(root), verb, state.activity))
+    elif state.state != "lock":
+        parts.append("%s is %s%s" % (label(root), state.state,
+                                     ": " + state.activity if state.activity else ""))
+    return "; ".join(parts)
+
+
+def _nums(reports: Sequence[ThreadReport]) -> list[int | None]:
+    return [r.snapshot.num for r in reports]
+
+
+def _waiters_of(analysis: Analysis, root: ThreadReport) -> list[ThreadReport]:
+    """The threads whose lock chain ends at root, longest chain first."""
+    out = []
+    for report in analysis.reports:
+        if report is not root and id(report) in analysis.locks.waits:
+            chain = _holder_chain(analysis, report)
+            if chain[-1] is root:
+                out.append(chain)
+    out.sort(key=len, reverse=True)
+    return [r for chain in out for r in chain[:-1]]
+
+
+def _longest_chain_to(analysis: Analysis, root: ThreadReport) -> list[ThreadReport]:
+    chains = [_holder_chain(analysis, r) for r in analysis.reports
+              if id(r) in analysis.locks.waits]
+    ending = [c for c in chains if c[-1] is root]
+    return max(ending, key=len) if ending else [root]
+
+
+def _deadlock_text(analysis: Analysis, cycle: Sequence[dict[str, Any]]) -> tuple[str, list[int | None]]:
+    by_num = {r.snapshot.num: r for r in analysis.reports}
+    members = [by_num[entry["num"]] for entry in cycle if entry["num"] in by_num]
+    ring = members + members[:1]
+    parts = ["%s waits for %s held by %s" % (label(a), _lock_name(analysis, a), label(b))
+             for a, b in zip(ring, ring[1:])]
+    return "; ".join(parts) + ": a deadlock", [entry["num"] for entry in cycle]
+
+
+def _not_judged(analysis: Analysis) -> list[str]:
+    """What the verdict could not judge: unread stacks, unknown states, the lock gaps."""
+    facts = list(analysis.locks.gaps)
+    unknown = [r for r in analysis.reports
+               if r.verdict.state == "unknown" and r.verdict.role != "kernel-worker"
+               and not (r.snapshot.unreadable and not r.snapshot.frames)]
+    if unknown:
+        facts.append("the state of %s is unknown" % thread_range(unknown))
+    return facts
+
+
+def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagnosis:
+    """The verdict on a whole process; `table` gives the home points (the analysis's)."""
+    reports = analysis.reports
+    crashed = [r for r in reports if r.verdict.state == "crashed"]
+    blocked = [r for r in reports if r.verdict.state == "blocked"]
+    waiting = [r for r in reports if id(r) in analysis.locks.waits]
+    findings: list[tuple[str, str, list[int | None]]] = []
+    for report in crashed:
+        waiters = _waiters_of(analysis, report)
+        text = _crash_text(report)
+        if waiters:
+            text += "; %s wait%s for a lock it holds" % (
+                thread_range(waiters), "s" if len(waiters) == 1 else "")
+        findings.append(("crash", text, _nums(waiters) + [report.snapshot.num]))
+    for cycle in analysis.locks.deadlocks:
+        text, nums = _deadlock_text(analysis, cycle)
+        findings.append(("deadlock", text, nums))
+    roots = sorted(blocked, key=lambda r: -len(_waiters_of(analysis, r)))
+    for report in roots:
+        chain = _longest_chain_to(analysis, report)
+        findings.append(("blocked", _chain_text(analysis, chain), _nums(chain)))
+    in_cycle = {entry["num"] for cycle in analysis.locks.deadlocks for entry in cycle}
+    accounted = {id(r) for r in crashed + blocked}
+    for report in waiting:
+        chain = _holder_chain(analysis, report)
+        if any(c.snapshot.num in in_cycle for c in chain) or id(chain[-1]) in accounted \
+                or _waiters_of(analysis, report):
+            continue  # told above, or a link inside a longer chain told below
+        findings.append(("lock-wait", _chain_text(analysis, chain), _nums(chain)))
+    gaps = _not_judged(analysis)
+    if findings:
+        kind, summary, numbers = findings[0]
+        return Diagnosis(kind, _sentence(summary), numbers,
+                         [_sentence(text) for _, text, _ in findings[1:]] + gaps)
+    return _quiet(analysis, gaps, table)
+
+
+def _quiet(analysis: Analysis, gaps: list[str], table: SignatureTable) -> Diagnosis:
+    """No crash, no deadlock, no blocked thread, no lock wait: say so, and on what it rests."""
+    reports = analysis.reports
+    if not reports or all(not r.snapshot.frames for r in reports):
+        return Diagnosis("unknown", "No stack could be read: no verdict.", [], gaps)
+    counts: dict[str, int] = {}
+    standing: dict[str, list[ThreadReport]] = {}
+    for report in reports:
+        if report.verdict.role == "kernel-worker":
+            continue  # the kernel's own workers: no user-space stack to judge
+        state = report.verdict.state
+        if state == "idle":
+            where = judge(report, home_of(report, table))[0]
+            standing.setdefault(where, []).append(report)
+            state = "at home" if where == AT_HOME else "asleep (not judged)"
+        counts[state] = counts.get(state, 0) + 1
+    homeless = standing.get(NO_HOME, [])
+    unsure = standing.get(UNSURE, [])
+    said = ", ".join("%d %s" % (n, STATE_WORDS.get(s, s))
+                     for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    summary = "Nothing looks hung: no thread crashed, is blocked away from its home point or " \
+              "waits for a lock (threads: %s)." % said
+    facts = []
+    if unsure:
+        facts.append("%s sleep%s where the frames cannot tell whether it is %s home point "
+                     "(no function name for QEMU's own frame, or the stack was cut): not judged"
+                     % (thread_range(unsure), "s" if len(unsure) == 1 else "",
+                        "its" if len(unsure) == 1 else "their"))
+    if homeless:
+        facts.append("%s sleep%s where no home point is known for %s role: not judged"
+                     % (thread_range(homeless), "s" if len(homeless) == 1 else "",
+                        "its" if len(homeless) == 1 else "their"))
+    busy = [r for r in reports if r.verdict.state == "running"]
+    if busy:
+        facts.append("%s %s running: one snapshot cannot tell busy from spinning"
+                     % (thread_range(busy), "is" if len(busy) == 1 else "are"))
+    return Diagnosis("not-hung", summary, [], facts + gaps)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
