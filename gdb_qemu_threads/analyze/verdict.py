@@ -196,6 +196,10 @@ def _quiet(analysis: Analysis, gaps: list[str], table: SignatureTable) -> Diagno
                      for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     summary = "Nothing looks hung: no thread crashed, is blocked away from its home point or " \
               "waits for a lock (threads: %s)." % said
+    if unsure or homeless:
+        summary = "Nothing looks hung as far as the frames tell: no thread crashed, is blocked " \
+                  "away from its home point or waits for a lock (threads: %s); %d asleep could " \
+                  "not be judged." % (said, len(unsure) + len(homeless))
     facts = []
     if unsure:
         facts.append("%s sleep%s where the frames cannot tell whether it is %s home point "
