@@ -209,6 +209,13 @@ CRASH_FRAMES = _names("""
 abort raise pthread_kill pthread_kill_implementation pthread_kill_internal __assert_fail
 __assert_fail_base g_assertion_message g_assertion_message_expr
 """)
+# The frames of a failed assertion: glibc's assert() and GLib's g_assert*(), whose message
+# each library keeps in memory before abort() (inferior/crash_facts.py).
+GLIBC_ASSERT = _names("__assert_fail __assert_fail_base __assert_perror_fail")
+GLIB_ASSERT = _names("""
+g_assertion_message g_assertion_message_expr g_assertion_message_cmpnum
+g_assertion_message_cmpstr g_assertion_message_error
+""")
 # Frame 0 of a coroutine's first frame: a stack that ends here is a coroutine's.
 COROUTINE_START = _names("coroutine_trampoline")
 

@@ -8,6 +8,7 @@ import gdb
 
 from ..model import ThreadSnapshot
 from ..vocab import CRASH_FRAMES, canonical
+from .crash_facts import assertion_facts
 
 # Signals that end a process by default and say something went wrong in the thread itself.
 FATAL = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT, signal.SIGSYS}
@@ -34,3 +35,5 @@ def signal_facts(snap: ThreadSnapshot) -> None:
     if number in WITH_ADDRESS:
         with contextlib.suppress(gdb.error, RuntimeError, ValueError):
             snap.facts.fault_address = int(info["_sifields"]["_sigfault"]["si_addr"])
+    if number == signal.SIGABRT:
+        assertion_facts(snap)

@@ -26,7 +26,8 @@ def thread_doc(report: ThreadReport) -> dict[str, Any]:
     if s.facts.signal:
         doc["crash"] = {"signal": s.facts.signal,
                         "address": "0x%x" % s.facts.fault_address if s.facts.fault_address is not None
-                        else None, "message": None, "location": crash_site(s.frames) or None}
+                        else None, "message": s.facts.assertion,
+                        "location": s.facts.assertion_at or crash_site(s.frames) or None}
     if s.origin is not None:
         doc["origin"] = {"parent_lwp": s.parent_lwp, "frames": [f.name for f in s.origin]}
     return doc
