@@ -84,6 +84,7 @@ class ThreadFacts:
     syscall: int | None = None        # the system call it is in (x86-64: orig_rax), if any
     signal: str | None = None         # a fatal signal it received ("SIGSEGV")
     fault_address: int | None = None  # where that signal's fault was
+    signal_sender: int | None = None  # the process that sent it (kill, tgkill): not a fault
     assertion: str | None = None      # the failed assertion's text (from glibc's or GLib's message)
     assertion_at: str | None = None   # where it is in the sources: "file:line"
 

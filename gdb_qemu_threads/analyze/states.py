@@ -86,6 +86,8 @@ def decide_state(frames: Sequence[Frame], role: str = "unknown",
     if facts is not None and facts.signal:
         where = crash_site(frames)
         at = " at 0x%x" % facts.fault_address if facts.fault_address is not None else ""
+        if facts.signal_sender is not None:
+            at = " sent by process %d" % facts.signal_sender
         if facts.assertion:
             at = ": assertion `%s` failed%s" % (facts.assertion, " at %s" % facts.assertion_at
                                                  if facts.assertion_at else "")

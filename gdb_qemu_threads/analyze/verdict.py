@@ -188,18 +188,15 @@ def _quiet(analysis: Analysis, gaps: list[str], table: SignatureTable) -> Diagno
         if state == "idle":
             where = judge(report, home_of(report, table))[0]
             standing.setdefault(where, []).append(report)
-            state = "at home" if where == AT_HOME else "asleep (not judged)"
+            state = "at home" if where == AT_HOME else "asleep, home not judged"
         counts[state] = counts.get(state, 0) + 1
     homeless = standing.get(NO_HOME, [])
     unsure = standing.get(UNSURE, [])
     said = ", ".join("%d %s" % (n, STATE_WORDS.get(s, s))
                      for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    summary = "Nothing looks hung: no thread crashed, is blocked away from its home point or " \
-              "waits for a lock (threads: %s)." % said
-    if unsure or homeless:
-        summary = "Nothing looks hung as far as the frames tell: no thread crashed, is blocked " \
-                  "away from its home point or waits for a lock (threads: %s); %d asleep could " \
-                  "not be judged." % (said, len(unsure) + len(homeless))
+    tell = " as far as the frames tell" if unsure or homeless else ""
+    summary = "Nothing looks hung%s: no thread crashed, is blocked away from its home point " \
+              "or waits for a lock (threads: %s)." % (tell, said)
     facts = []
     if unsure:
         facts.append("%s sleep%s where the frames cannot tell whether it is %s home point "
