@@ -85,6 +85,8 @@ class ThreadFacts:
     signal: str | None = None         # a fatal signal it received ("SIGSEGV")
     fault_address: int | None = None  # where that signal's fault was
     signal_sender: int | None = None  # the process that sent it (kill, tgkill): not a fault
+    waits_on_threads: tuple[int, ...] | None = None  # LWPs an ownerless wait waits for, if read
+    waits_on_note: str | None = None  # what they are waited for, or why they could not be read
     assertion: str | None = None      # the failed assertion's text (from glibc's or GLib's message)
     assertion_at: str | None = None   # where it is in the sources: "file:line"
 

@@ -216,6 +216,21 @@ GLIB_ASSERT = _names("""
 g_assertion_message g_assertion_message_expr g_assertion_message_cmpnum
 g_assertion_message_cmpstr g_assertion_message_error
 """)
+# Waits with no owner in glibc whose culprit QEMU keeps in memory: the function that waits ->
+# what it waits for, what reading them needs (inferior/ownerless.py reads them), and what for.
+# pause_all_vcpus (cpus.c, softmmu/cpus.c, system/cpus.c): the vCPUs whose CPUState.stopped is
+# false, on the `cpus` list (`cpus_queue` 8.2+); synchronize_rcu (util/rcu.c): the threads
+# whose rcu_reader.ctr is set and is not rcu_gp_ctr (rcu_gp_ongoing).
+OWNERLESS_WAITS: dict[str, tuple[str, str, str]] = {
+    "pause_all_vcpus": ("the vCPUs that have not stopped (CPUState.stopped is false)",
+                        "QEMU's debug info for CPUState and the cpus list", "to stop"),
+    "synchronize_rcu": ("the threads inside an RCU read-side critical section (rcu_reader.ctr)",
+                        "QEMU's debug info for rcu_reader (a thread-local variable)",
+                        "to leave its RCU read-side critical section"),
+}
+# wait_for_readers (static, util/rcu.c) is synchronize_rcu's own wait, often inlined into it:
+# a stack read only to its first QEMU frame ends there.
+OWNERLESS_WAITS["wait_for_readers"] = OWNERLESS_WAITS["synchronize_rcu"]
 # Frame 0 of a coroutine's first frame: a stack that ends here is a coroutine's.
 COROUTINE_START = _names("coroutine_trampoline")
 

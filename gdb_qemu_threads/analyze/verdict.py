@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from ..model import Analysis, ThreadReport
 from ..signatures import DEFAULT_TABLE, SignatureTable
 from ..threadlist import thread_range
+from .chains import chain_text, follow, label, lock_name, ownerless_notes
 from .home import AT_HOME, NO_HOME, UNSURE, home_of, judge
 
 # How the quiet verdict counts threads by state.
@@ -34,94 +35,40 @@ class Diagnosis:
         return {"kind": self.kind, "summary": self.summary, "chain": self.chain, "facts": self.facts}
 
 
-def label(report: ThreadReport) -> str:
-    """"vCPU 1 (#4)", "the main loop (#1)", "iothread iot0 (#7)", "thread #9"."""
-    s, v = report.snapshot, report.verdict
-    num = "#%s" % s.num if s.num is not None else "LWP %s" % s.lwp
-    if v.role == "main-loop":
-        return "the main loop (%s)" % num
-    if v.role == "vcpu" and v.vcpu is not None and v.signature != "vcpu-tcg-rr":
-        return "vCPU %d (%s)" % (v.vcpu, num)
-    if v.role == "iothread" and v.iothread:
-        return "iothread %s (%s)" % (v.iothread, num)
-    if v.role != "unknown" and v.detail:
-        return "%s (%s)" % (v.detail, num)
-    return "thread %s" % num
-
-
 def _crash_text(report: ThreadReport) -> str:
     return "%s crashed: %s" % (label(report), report.verdict.activity)
-
-
-def _waits_for(analysis: Analysis, report: ThreadReport) -> ThreadReport | None:
-    wait = analysis.locks.waits.get(id(report))
-    return wait[0].owner if wait else None
-
-
-def _lock_name(analysis: Analysis, report: ThreadReport) -> str:
-    lock = analysis.locks.waits[id(report)][0]
-    if lock.name == "BQL":
-        return "the BQL"
-    return lock.name or ("a %s at 0x%x" % (lock.type, lock.address) if lock.address is not None
-                         else "a " + lock.type)
-
-
-def _holder_chain(analysis: Analysis, start: ThreadReport) -> list[ThreadReport]:
-    """start, the holder of the lock it waits for, that one's holder, ... (no repeats)."""
-    chain = [start]
-    node = _waits_for(analysis, start)
-    while node is not None and all(node is not c for c in chain):
-        chain.append(node)
-        node = _waits_for(analysis, node)
-    return chain
-
-
-def _chain_text(analysis: Analysis, chain: Sequence[ThreadReport]) -> str:
-    """"vCPU 1 (#4) waits for the BQL held by the main loop (#1); the main loop (#1) is
-    blocked: QemuCond qemu_pause_cond in pause_all_vcpus"."""
-    parts = []
-    for waiter, holder in zip(chain, chain[1:]):
-        parts.append("%s waits for %s held by %s" % (label(waiter), _lock_name(analysis, waiter),
-                                                     label(holder)))
-    root = chain[-1]
-    state = root.verdict
-    if state.state in ("blocked", "crashed"):
-        verb = "crashed" if state.state == "crashed" else "is blocked"
-        parts.append("%s %s: %s" % (label(root), verb, state.activity))
-    elif state.state != "lock":
-        parts.append("%s is %s%s" % (label(root), state.state,
-                                     ": " + state.activity if state.activity else ""))
-    return "; ".join(parts)
 
 
 def _nums(reports: Sequence[ThreadReport]) -> list[int | None]:
     return [r.snapshot.num for r in reports]
 
 
+def _lock_chains(analysis: Analysis) -> list[list[ThreadReport]]:
+    return [follow(analysis, r, ownerless=False) for r in analysis.reports
+            if id(r) in analysis.locks.waits]
+
+
 def _waiters_of(analysis: Analysis, root: ThreadReport) -> list[ThreadReport]:
     """The threads whose lock chain ends at root, longest chain first."""
-    out = []
-    for report in analysis.reports:
-        if report is not root and id(report) in analysis.locks.waits:
-            chain = _holder_chain(analysis, report)
-            if chain[-1] is root:
-                out.append(chain)
-    out.sort(key=len, reverse=True)
-    return [r for chain in out for r in chain[:-1]]
+    ending = sorted((c for c in _lock_chains(analysis) if c[-1] is root), key=len, reverse=True)
+    out: list[ThreadReport] = []
+    for chain in ending:
+        out += [r for r in chain[:-1] if all(r is not o for o in out)]
+    return out
 
 
-def _longest_chain_to(analysis: Analysis, root: ThreadReport) -> list[ThreadReport]:
-    chains = [_holder_chain(analysis, r) for r in analysis.reports
-              if id(r) in analysis.locks.waits]
-    ending = [c for c in chains if c[-1] is root]
-    return max(ending, key=len) if ending else [root]
+def _blocked_chain(analysis: Analysis, report: ThreadReport) -> list[ThreadReport]:
+    """The longest lock chain that ends at a blocked thread, then whom that one waits for."""
+    ending = [c for c in _lock_chains(analysis) if c[-1] is report]
+    head = max(ending, key=len)[:-1] if ending else []
+    return head + follow(analysis, report)
 
 
 def _deadlock_text(analysis: Analysis, cycle: Sequence[dict[str, Any]]) -> tuple[str, list[int | None]]:
     by_num = {r.snapshot.num: r for r in analysis.reports}
     members = [by_num[entry["num"]] for entry in cycle if entry["num"] in by_num]
     ring = members + members[:1]
-    parts = ["%s waits for %s held by %s" % (label(a), _lock_name(analysis, a), label(b))
+    parts = ["%s waits for %s held by %s" % (label(a), lock_name(analysis, a), label(b))
              for a, b in zip(ring, ring[1:])]
     return "; ".join(parts) + ": a deadlock", [entry["num"] for entry in cycle]
 
@@ -154,19 +101,22 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
     for cycle in analysis.locks.deadlocks:
         text, nums = _deadlock_text(analysis, cycle)
         findings.append(("deadlock", text, nums))
-    roots = sorted(blocked, key=lambda r: -len(_waiters_of(analysis, r)))
-    for report in roots:
-        chain = _longest_chain_to(analysis, report)
-        findings.append(("blocked", _chain_text(analysis, chain), _nums(chain)))
+    chains = sorted((_blocked_chain(analysis, r) for r in blocked), key=len, reverse=True)
+    told: list[ThreadReport] = []
+    for chain in chains:
+        if any(r is t for r in chain for t in told):
+            continue  # a part of a longer chain told already
+        told += chain
+        findings.append(("blocked", chain_text(analysis, chain), _nums(chain)))
     in_cycle = {entry["num"] for cycle in analysis.locks.deadlocks for entry in cycle}
     accounted = {id(r) for r in crashed + blocked}
     for report in waiting:
-        chain = _holder_chain(analysis, report)
+        chain = follow(analysis, report, ownerless=False)
         if any(c.snapshot.num in in_cycle for c in chain) or id(chain[-1]) in accounted \
                 or _waiters_of(analysis, report):
             continue  # told above, or a link inside a longer chain told below
-        findings.append(("lock-wait", _chain_text(analysis, chain), _nums(chain)))
-    gaps = _not_judged(analysis)
+        findings.append(("lock-wait", chain_text(analysis, chain), _nums(chain)))
+    gaps = ownerless_notes(analysis) + _not_judged(analysis)
     if findings:
         kind, summary, numbers = findings[0]
         return Diagnosis(kind, _sentence(summary), numbers,

@@ -2,7 +2,9 @@
 per run (pause_all_vcpus waiting for a vCPU that never stops, synchronize_rcu waiting for a
 reader stuck in its critical section, a nested aio_poll under a QMP handler, an AB/BA between
 the BQL and another lock, and all threads at home) and writes its own truth; the verdict must
-find the same, live, on a core file and offline, with debug info, without it, and stripped."""
+find the same, live, on a core file and offline, with debug info, without it, and stripped.
+With debug info and memory, an ownerless wait names whom it waits for (the vCPU that does not
+stop, the RCU reader); otherwise the verdict says what naming them needs."""
 from __future__ import annotations
 
 import io
@@ -122,6 +124,11 @@ def test_the_verdict_names_the_chain(observed, case, variant, source):
         named |= {t["lwp"] for t in doc["threads"]
                   for text in verdict["facts"] if re.search(r"\(#%s\)" % t["num"], text)}
         assert named == {int(tid) for tid in truth["blocked"]} & judged, verdict
+        if case in ("pause", "rcu"):  # ownerless waits: whom they wait for is in memory
+            if variant == "debug" and source != "offline":
+                assert chain == truth["chain"], verdict  # the waiter, then the thread it waits for
+            else:
+                assert any("naming them needs" in fact for fact in verdict["facts"]), verdict
     else:
         assert chain == [] and verdict["summary"].startswith("Nothing looks hung")
 

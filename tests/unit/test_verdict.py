@@ -171,3 +171,27 @@ def test_why_in_text_and_json():
     doc = json.loads(render(shown, SimpleNamespace(json=True, why=True), False))
     assert doc["verdict"]["kind"] == "blocked" and doc["verdict"]["chain"] == [3, 1]
     assert "verdict" not in json.loads(render(shown, SimpleNamespace(json=True, why=False), False))
+
+
+def test_an_ownerless_wait_leads_to_the_thread_it_waits_for():
+    main = main_in_pause_all_vcpus()
+    stuck = snap(4, MAIN + 3, ["syscall", "qemu_futex_wait", "qemu_event_wait",
+                               "memory_region_dispatch_read", "kvm_vcpu_thread_fn"] + START,
+                 name="CPU 1/KVM")
+    main.facts.waits_on_threads = (MAIN + 3,)
+    main.facts.waits_on_note = "pause_all_vcpus waits for the vCPUs that have not stopped"
+    verdict = diagnose(analyze([main, stuck], pid=MAIN))
+    assert (verdict.kind, verdict.chain) == ("blocked", [1, 4])
+    assert verdict.summary == (
+        "the main loop (#1) is blocked: QemuCond qemu_pause_cond in pause_all_vcpus, waiting for "
+        "vCPU 1 (#4) to stop; vCPU 1 (#4) is blocked: QemuEvent in memory_region_dispatch_read.")
+    assert verdict.facts == []  # vCPU 1 is told in the chain, not again
+
+
+def test_an_ownerless_wait_not_read_says_what_naming_its_culprits_needs():
+    verdict = diagnose(analyze([main_in_pause_all_vcpus()], pid=MAIN))
+    assert verdict.chain == [1]
+    assert verdict.facts == [
+        "the main loop (#1): pause_all_vcpus waits for the vCPUs that have not stopped "
+        "(CPUState.stopped is false); naming them needs memory (a live process or a core) and "
+        "QEMU's debug info for CPUState and the cpus list"]
