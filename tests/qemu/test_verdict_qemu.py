@@ -10,6 +10,7 @@ skipped). The truth comes from outside the tool: QMP's vCPU thread ids and the p
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import resource
 import signal
@@ -18,10 +19,24 @@ from pathlib import Path
 
 import pytest
 
+from gdb_session import GdbSession
 from gdbrun import json_command, run_gdb
 from qemu_vm import QemuVM, qemu_binary
 
 SYS_TGKILL = 234  # x86-64
+# cli; 1: out %al, $0x80; jmp 1b; then the boot signature: a guest that never halts
+BOOT_SECTOR = bytes([0xFA, 0xE6, 0x80, 0xEB, 0xFC]) + bytes(505) + b"\x55\xaa"
+
+
+def boot_disk(directory: str) -> str:
+    path = "%s/spin.img" % directory
+    Path(path).write_bytes(BOOT_SECTOR)
+    return path
+
+
+def json_of(text: str) -> dict:
+    """The one JSON document in a command's output (gdb's prompts around it)."""
+    return json.loads(text[text.index("{"):text.rindex("}") + 1])
 
 
 def core_pattern() -> str:
@@ -104,3 +119,62 @@ def test_a_kernel_core_names_the_crashed_thread(core_dir, signo, target):
         assert verdict["summary"].startswith("vCPU 1 (#")
     else:
         assert verdict["summary"].startswith("the main loop (#")
+
+
+def gdb_thread_number(gdb: GdbSession, lwp: int) -> int:
+    out = gdb.command("python print([t.num for t in gdb.selected_inferior().threads() "
+                      "if t.ptid[1] == %d])" % lwp)
+    return int(out[out.index("[") + 1:out.index("]")])
+
+
+def asleep_in_futex(pid: int, tid: int) -> bool:
+    try:
+        return Path("/proc/%d/task/%d/syscall" % (pid, tid)).read_text().split()[0] == "202"
+    except (OSError, IndexError):
+        return False
+
+
+def test_stop_while_gdb_holds_a_vcpu_blocks_the_main_loop_in_pause_all_vcpus():
+    """gdb in non-stop mode holds vCPU 0; QMP `stop` makes the main loop wait in
+    pause_all_vcpus for a vCPU that cannot stop. The truth is from outside the tool: the
+    main thread stays asleep in futex(2) after `stop` was sent, and QMP never answers."""
+    vm = QemuVM(accel="tcg", smp=2)
+    vm.argv += ["-drive", "file=%s,format=raw,if=ide" % boot_disk(vm.dir)]
+    with vm:
+        vcpu0 = vm.vcpu_threads()[0]
+        time.sleep(1)  # the firmware boots the spinning sector on vCPU 0
+        gdb = GdbSession()
+        try:
+            gdb.command("set non-stop on")
+            gdb.command("attach %d" % vm.pid)
+            gdb.send("continue -a &")
+            time.sleep(0.5)
+            gdb.command("thread %d" % gdb_thread_number(gdb, vcpu0))
+            gdb.command("interrupt")
+            gdb.wait_for("stopped", 30)
+            vm.qmp.sock.sendall(b'{"execute": "stop"}\n')  # its answer never comes
+            deadline = time.time() + 30
+            while time.time() < deadline and not asleep_in_futex(vm.pid, vm.pid):
+                time.sleep(0.1)
+            time.sleep(0.5)
+            assert asleep_in_futex(vm.pid, vm.pid), "the main loop did not wait after `stop`"
+            gdb.command("thread 1")
+            gdb.command("interrupt")
+            deadline = time.time() + 30
+            while time.time() < deadline and "(running)" in gdb.command("info threads 1"):
+                time.sleep(0.2)
+            doc = json_of(gdb.command("qemu-threads --why --json"))
+            text = gdb.command("qemu-threads --why")
+            gdb.command("detach")
+            gdb.check()
+        finally:
+            gdb.close()
+    main = next(t for t in doc["threads"] if t["lwp"] == vm.pid)
+    assert main["state"] == "blocked", main
+    assert main["activity"].startswith("QemuCond") and main["activity"].endswith(
+        " in pause_all_vcpus"), main
+    verdict = doc["verdict"]
+    assert verdict["kind"] == "blocked" and verdict["chain"][0] == main["num"], verdict
+    assert "pause_all_vcpus waits for the vCPUs that have not stopped" in " ".join(verdict["facts"])
+    assert any("could not be read (running" in fact for fact in verdict["facts"]), verdict
+    assert "Verdict (blocked): the main loop (#%d) is blocked" % main["num"] in text
