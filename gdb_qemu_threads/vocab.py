@@ -228,6 +228,15 @@ OWNERLESS_WAITS: dict[str, tuple[str, str, str]] = {
                         "QEMU's debug info for rcu_reader (a thread-local variable)",
                         "to leave its RCU read-side critical section"),
 }
+# A drain (block/io.c: bdrv_drain_all_begin, bdrv_do_drained_begin under bdrv_drained_begin,
+# blk_drain, blk_drain_all, all versions) polls until no node of all_bdrv_states (block.c) has
+# requests in flight: its culprits are block nodes, not threads.
+DRAINS = _names("bdrv_drain_all_begin bdrv_do_drained_begin bdrv_drained_begin bdrv_drain_all "
+                "bdrv_drain blk_drain blk_drain_all")
+for _drain in DRAINS:
+    OWNERLESS_WAITS[_drain] = ("the block nodes with requests in flight (BlockDriverState."
+                               "in_flight)", "QEMU's debug info for BlockDriverState and the "
+                               "all_bdrv_states list", "")
 # wait_for_readers (static, util/rcu.c) is synchronize_rcu's own wait, often inlined into it:
 # a stack read only to its first QEMU frame ends there.
 OWNERLESS_WAITS["wait_for_readers"] = OWNERLESS_WAITS["synchronize_rcu"]

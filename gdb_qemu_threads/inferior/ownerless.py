@@ -13,10 +13,11 @@ from typing import Sequence
 import gdb
 
 from ..model import ThreadSnapshot
-from ..vocab import OWNERLESS_WAITS, canonical
+from ..vocab import DRAINS, OWNERLESS_WAITS, canonical
 
 MAX_CPUS = 4096
 PAUSE = "pause_all_vcpus"
+MAX_NODES = 4096
 # The CPU list's name by version: `cpus` (cpus-common.c, 2.x-8.1), `cpus_queue` (8.2+).
 CPU_LISTS = ("cpus_queue", "cpus")
 
@@ -70,15 +71,43 @@ def _rcu_readers(threads: Sequence[gdb.InferiorThread], waiter: ThreadSnapshot) 
     return tuple(readers)
 
 
+def _nodes_in_flight() -> str | None:
+    """"drive0 (1 request), file0 (2 requests)", "" where none has any; None without debug info."""
+    try:
+        node = gdb.parse_and_eval("all_bdrv_states")["tqh_first"]
+    except gdb.error:
+        return None
+    busy: list[str] = []
+    try:
+        for _ in range(MAX_NODES):
+            if not int(node):
+                break
+            count = int(node["in_flight"])
+            if count:
+                name = node["node_name"].string().rstrip("\0") or "0x%x" % int(node)
+                busy.append("%s (%d request%s)" % (name, count, "" if count == 1 else "s"))
+            node = node["bs_list"]["tqe_next"]
+    except (gdb.error, gdb.MemoryError):
+        return None
+    return ", ".join(busy)
+
+
 def explain_ownerless(threads: Sequence[gdb.InferiorThread],
                       snapshots: Sequence[ThreadSnapshot]) -> None:
-    """The facts of each thread in pause_all_vcpus or synchronize_rcu: whom it waits for.
+    """The facts of each thread in pause_all_vcpus, synchronize_rcu or a drain: whom or what
+    it waits for.
     Changes the selected thread; the caller restores it."""
     for snap in snapshots:
         function = _waiting_in(snap)
         if function is None:
             continue
         what, needs, _ = OWNERLESS_WAITS[function]
+        if function in DRAINS:
+            nodes = _nodes_in_flight()
+            snap.facts.waits_on_note = (
+                "%s waits for %s; naming them needs %s" % (function, what, needs) if nodes is None
+                else "%s waits for %s: %s" % (function, what, nodes or "none has any now"))
+            continue
         found = _unstopped_vcpus() if function == PAUSE else _rcu_readers(threads, snap)
         if found is None:
             snap.facts.waits_on_note = "%s waits for %s; naming them needs %s" % (function, what, needs)

@@ -36,6 +36,7 @@ class Observed:
         ready = [ln for ln in lines if "ready" in ln]
         assert ready and ready[-1]["ready"], "the fixture did not get ready: %s" % lines[-3:]
         self.verdict = next(ln["verdict"] for ln in lines if "verdict" in ln)
+        self.in_flight = next((ln["in_flight"] for ln in lines if "in_flight" in ln), {})
         self.threads = {ln["tid"]: ln for ln in lines if "key" in ln and ln["key"] != "extra"}
         live, from_core = run.json_docs()
         dump = tmp / "bt.txt"
@@ -129,6 +130,15 @@ def test_the_verdict_names_the_chain(observed, case, variant, source):
                 assert chain == truth["chain"], verdict  # the waiter, then the thread it waits for
             else:
                 assert any("naming them needs" in fact for fact in verdict["facts"]), verdict
+        if case == "nested":  # a drain: the nodes with requests in flight are in memory
+            facts = " ".join(verdict["facts"])
+            if variant == "debug" and source != "offline":
+                busy = ", ".join("%s (%d request%s)" % (node, n, "" if n == 1 else "s")
+                                 for node, n in seen.in_flight.items())
+                assert facts.endswith("in flight (BlockDriverState.in_flight): %s" % busy), verdict
+            else:
+                assert "bdrv_drain_all_begin waits for the block nodes with requests in flight" \
+                    in facts and "naming them needs" in facts, verdict
     else:
         assert chain == [] and verdict["summary"].startswith("Nothing looks hung")
 
