@@ -48,18 +48,19 @@ def _lock_chains(analysis: Analysis) -> list[list[ThreadReport]]:
             if id(r) in analysis.locks.waits]
 
 
-def _waiters_of(analysis: Analysis, root: ThreadReport) -> list[ThreadReport]:
+def _waiters_of(chains: list[list[ThreadReport]], root: ThreadReport) -> list[ThreadReport]:
     """The threads whose lock chain ends at root, longest chain first."""
-    ending = sorted((c for c in _lock_chains(analysis) if c[-1] is root), key=len, reverse=True)
+    ending = sorted((c for c in chains if c[-1] is root), key=len, reverse=True)
     out: list[ThreadReport] = []
     for chain in ending:
         out += [r for r in chain[:-1] if all(r is not o for o in out)]
     return out
 
 
-def _blocked_chain(analysis: Analysis, report: ThreadReport) -> list[ThreadReport]:
+def _blocked_chain(analysis: Analysis, chains: list[list[ThreadReport]],
+                   report: ThreadReport) -> list[ThreadReport]:
     """The longest lock chain that ends at a blocked thread, then whom that one waits for."""
-    ending = [c for c in _lock_chains(analysis) if c[-1] is report]
+    ending = [c for c in chains if c[-1] is report]
     head = max(ending, key=len)[:-1] if ending else []
     return head + follow(analysis, report)
 
@@ -90,9 +91,10 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
     crashed = [r for r in reports if r.verdict.state == "crashed"]
     blocked = [r for r in reports if r.verdict.state == "blocked"]
     waiting = [r for r in reports if id(r) in analysis.locks.waits]
+    lock_chains = _lock_chains(analysis)
     findings: list[tuple[str, str, list[int | None]]] = []
     for report in crashed:
-        waiters = _waiters_of(analysis, report)
+        waiters = _waiters_of(lock_chains, report)
         text = _crash_text(report)
         if waiters:
             text += "; %s wait%s for a lock it holds" % (
@@ -101,19 +103,27 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
     for cycle in analysis.locks.deadlocks:
         text, nums = _deadlock_text(analysis, cycle)
         findings.append(("deadlock", text, nums))
-    chains = sorted((_blocked_chain(analysis, r) for r in blocked), key=len, reverse=True)
+    chains = sorted((_blocked_chain(analysis, lock_chains, r) for r in blocked), key=len,
+                    reverse=True)
     told: list[ThreadReport] = []
     for chain in chains:
         if any(r is t for r in chain for t in told):
             continue  # a part of a longer chain told already
         told += chain
-        findings.append(("blocked", chain_text(analysis, chain), _nums(chain)))
+        text = chain_text(analysis, chain)
+        root = next(r for r in chain if r.verdict.state == "blocked")
+        more = [r for r in _waiters_of(lock_chains, root) if all(r is not c for c in chain)]
+        if more:
+            text += "; %s also wait%s for locks %s holds" % (
+                thread_range(more), "s" if len(more) == 1 else "", label(root))
+        findings.append(("blocked", text, _nums(chain)))
     in_cycle = {entry["num"] for cycle in analysis.locks.deadlocks for entry in cycle}
     accounted = {id(r) for r in crashed + blocked}
+    holders = {id(lock.owner) for lock in analysis.locks.locks if lock.owner and lock.waiters}
     for report in waiting:
         chain = follow(analysis, report, ownerless=False)
         if any(c.snapshot.num in in_cycle for c in chain) or id(chain[-1]) in accounted \
-                or _waiters_of(analysis, report):
+                or id(report) in holders:
             continue  # told above, or a link inside a longer chain told below
         findings.append(("lock-wait", chain_text(analysis, chain), _nums(chain)))
     gaps = ownerless_notes(analysis) + _not_judged(analysis)

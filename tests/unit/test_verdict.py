@@ -195,3 +195,27 @@ def test_an_ownerless_wait_not_read_says_what_naming_its_culprits_needs():
         "the main loop (#1): pause_all_vcpus waits for the vCPUs that have not stopped "
         "(CPUState.stopped is false); naming them needs memory (a live process or a core) and "
         "QEMU's debug info for CPUState and the cpus list"]
+
+
+def test_a_lock_held_by_a_busy_thread_is_a_lock_wait_not_a_hang():
+    main = snap(1, MAIN, ["memory_region_transaction_commit", "qmp_device_add"] + MAIN_START)
+    verdict = diagnose(analyze([main, vcpu_wanting_bql(3, MAIN + 2, MAIN)], pid=MAIN))
+    assert (verdict.kind, verdict.chain) == ("lock-wait", [3, 1])
+    assert verdict.summary == ("vCPU 1 (#3) waits for the BQL held by the main loop (#1); the "
+                               "main loop (#1) is running: in memory_region_transaction_commit.")
+
+
+def test_many_waiters_on_a_blocked_holder_make_one_chain_quickly():
+    import time
+    snaps = [main_in_pause_all_vcpus()]
+    snaps += [vcpu_wanting_bql(n, MAIN + n, MAIN) for n in range(2, 514)]
+    analysis = analyze(snaps, pid=MAIN)
+    started = time.perf_counter()
+    verdict = diagnose(analysis)
+    assert time.perf_counter() - started < 2.0
+    assert verdict.kind == "blocked" and verdict.chain == [2, 1]
+    assert verdict.summary.endswith("; threads 3-513 also wait for locks the main loop (#1) holds.")
+    assert verdict.facts == [
+        "the main loop (#1): pause_all_vcpus waits for the vCPUs that have not stopped "
+        "(CPUState.stopped is false); naming them needs memory (a live process or a core) and "
+        "QEMU's debug info for CPUState and the cpus list"]
