@@ -87,6 +87,8 @@ class ThreadFacts:
     signal_sender: int | None = None  # the process that sent it (kill, tgkill): not a fault
     waits_on_threads: tuple[int, ...] | None = None  # LWPs an ownerless wait waits for, if read
     waits_on_note: str | None = None  # what they are waited for, or why they could not be read
+    cpu_seconds: float | None = None  # CPU time used since it started (/proc, live local only)
+    cpu_share: float | None = None    # that time over its age: 1.0 is one CPU all along
     assertion: str | None = None      # the failed assertion's text (from glibc's or GLib's message)
     assertion_at: str | None = None   # where it is in the sources: "file:line"
 

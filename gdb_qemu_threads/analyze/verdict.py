@@ -20,6 +20,10 @@ from .home import AT_HOME, NO_HOME, UNSURE, home_of, judge
 STATE_WORDS = {"guest": "in the guest", "io": "in I/O", "running": "running",
                "unknown": "in an unknown state"}
 
+# A thread that has used at least this share of a CPU since it started is named as busy.
+BUSY_SHARE = 0.5
+BUSY_SHOWN = 5
+
 # Kinds, most telling first: the first that applies is the verdict's kind.
 KINDS = ("crash", "deadlock", "blocked", "lock-wait", "not-hung", "unknown")
 
@@ -74,6 +78,17 @@ def _deadlock_text(analysis: Analysis, cycle: Sequence[dict[str, Any]]) -> tuple
     return "; ".join(parts) + ": a deadlock", [entry["num"] for entry in cycle]
 
 
+def _cpu_facts(analysis: Analysis) -> list[str]:
+    """The threads that have used most of a CPU since they started (live local processes)."""
+    busy = sorted((r for r in analysis.reports
+                   if r.snapshot.facts.cpu_share is not None
+                   and r.snapshot.facts.cpu_share >= BUSY_SHARE),
+                  key=lambda r: -(r.snapshot.facts.cpu_share or 0.0))
+    return ["%s has used %d%% of a CPU since it started (%.1f s of CPU): busy or spinning"
+            % (label(r), round(100 * (r.snapshot.facts.cpu_share or 0.0)),
+               r.snapshot.facts.cpu_seconds or 0.0) for r in busy[:BUSY_SHOWN]]
+
+
 def _not_judged(analysis: Analysis) -> list[str]:
     """What the verdict could not judge: unread stacks, unknown states, the lock gaps."""
     facts = list(analysis.locks.gaps)
@@ -126,7 +141,7 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
                 or id(report) in holders:
             continue  # told above, or a link inside a longer chain told below
         findings.append(("lock-wait", chain_text(analysis, chain), _nums(chain)))
-    gaps = ownerless_notes(analysis) + _not_judged(analysis)
+    gaps = ownerless_notes(analysis) + _cpu_facts(analysis) + _not_judged(analysis)
     if findings:
         kind, summary, numbers = findings[0]
         return Diagnosis(kind, _sentence(summary), numbers,

@@ -1,7 +1,7 @@
 """`qemu-threads --why` under real gdb: tests/fixtures/hang_classes.c recreates one hang class
 per run (pause_all_vcpus waiting for a vCPU that never stops, synchronize_rcu waiting for a
 reader stuck in its critical section, a nested aio_poll under a QMP handler, an AB/BA between
-the BQL and another lock, and all threads at home) and writes its own truth; the verdict must
+the BQL and another lock, a vCPU spinning, and all threads at home) and writes its own truth; the verdict must
 find the same, live, on a core file and offline, with debug info, without it, and stripped.
 With debug info and memory, an ownerless wait names whom it waits for (the vCPU that does not
 stop, the RCU reader); otherwise the verdict says what naming them needs."""
@@ -18,7 +18,7 @@ from gdb_qemu_threads.__main__ import run as offline_run
 from gdbrun import json_command, run_gdb
 
 VARIANTS = ("debug", "nodebug", "stripped")
-CASES = ("pause", "rcu", "nested", "abba", "idle")
+CASES = ("pause", "rcu", "nested", "abba", "spin", "idle")
 SOURCES = ("live", "core", "offline")
 
 
@@ -37,6 +37,7 @@ class Observed:
         assert ready and ready[-1]["ready"], "the fixture did not get ready: %s" % lines[-3:]
         self.verdict = next(ln["verdict"] for ln in lines if "verdict" in ln)
         self.in_flight = next((ln["in_flight"] for ln in lines if "in_flight" in ln), {})
+        self.spinning = next((ln["spinning"] for ln in lines if "spinning" in ln), None)
         self.threads = {ln["tid"]: ln for ln in lines if "key" in ln and ln["key"] != "extra"}
         live, from_core = run.json_docs()
         dump = tmp / "bt.txt"
@@ -141,6 +142,12 @@ def test_the_verdict_names_the_chain(observed, case, variant, source):
                     in facts and "naming them needs" in facts, verdict
     else:
         assert chain == [] and verdict["summary"].startswith("Nothing looks hung")
+    busy = [fact for fact in verdict["facts"] if "of a CPU since it started" in fact]
+    if seen.spinning is not None and source == "live":  # CPU time comes from /proc
+        num = next(t["num"] for t in doc["threads"] if t["lwp"] == seen.spinning)
+        assert len(busy) == 1 and "(#%d) has used" % num in busy[0], verdict
+    else:
+        assert busy == [], verdict
 
 
 @pytest.mark.parametrize("variant", ("debug", "stripped"))
