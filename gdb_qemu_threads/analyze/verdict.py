@@ -89,6 +89,31 @@ def _cpu_facts(analysis: Analysis) -> list[str]:
                r.snapshot.facts.cpu_seconds or 0.0) for r in busy[:BUSY_SHOWN]]
 
 
+def _sample_facts(analysis: Analysis) -> list[str]:
+    """With --sample: the busy, spinning and stuck threads; else the CPU used since start."""
+    sampled = [r for r in analysis.reports if (r.snapshot.facts.samples or 0) > 1]
+    if not sampled:
+        return _cpu_facts(analysis)
+    out = []
+    for report in sampled:
+        facts = report.snapshot.facts
+        share = facts.sample_cpu_share
+        states = facts.sample_states
+        stuck = all(s in ("blocked", "lock") for s in states)
+        if share is not None and share >= BUSY_SHARE:
+            what = "busy" if facts.sample_moved else "spinning in one place"
+        elif stuck and not facts.sample_moved:
+            what = "stuck"
+        else:
+            continue
+        counts = ", ".join("%s in %d" % (s, states.count(s)) for s in dict.fromkeys(states))
+        cpu = "%d%% of a CPU, " % round(100 * share) if share is not None else ""
+        out.append("%s: %sstack %s, %s of %d samples: %s" % (
+            label(report), cpu, "moving" if facts.sample_moved else "still", counts,
+            facts.samples or 0, what))
+    return out
+
+
 def _not_judged(analysis: Analysis) -> list[str]:
     """What the verdict could not judge: unread stacks, unknown states, the lock gaps."""
     facts = list(analysis.locks.gaps)
@@ -141,7 +166,7 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
                 or id(report) in holders:
             continue  # told above, or a link inside a longer chain told below
         findings.append(("lock-wait", chain_text(analysis, chain), _nums(chain)))
-    gaps = ownerless_notes(analysis) + _cpu_facts(analysis) + _not_judged(analysis)
+    gaps = ownerless_notes(analysis) + _sample_facts(analysis) + _not_judged(analysis)
     if findings:
         kind, summary, numbers = findings[0]
         return Diagnosis(kind, _sentence(summary), numbers,
@@ -183,7 +208,7 @@ def _quiet(analysis: Analysis, gaps: list[str], table: SignatureTable) -> Diagno
                      % (thread_range(homeless), "s" if len(homeless) == 1 else "",
                         "its" if len(homeless) == 1 else "their"))
     busy = [r for r in reports if r.verdict.state == "running"]
-    if busy:
+    if busy and not any((r.snapshot.facts.samples or 0) > 1 for r in reports):
         facts.append("%s %s running: one snapshot cannot tell busy from spinning"
                      % (thread_range(busy), "is" if len(busy) == 1 else "are"))
     return Diagnosis("not-hung", summary, [], facts + gaps)
