@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from typing import Callable, Sequence
 
@@ -58,14 +59,14 @@ class _quiet:
     whatever `to_string` or logging say)."""
 
     def __enter__(self) -> None:
-        gdb.flush()
+        sys.stdout.flush()  # gdb's stream (in gdb, Python's stdout flushes it)
         self.saved = os.dup(1)
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
         os.close(null)
 
     def __exit__(self, *exc: object) -> None:
-        gdb.flush()
+        sys.stdout.flush()  # gdb's stream (in gdb, Python's stdout flushes it)
         os.dup2(self.saved, 1)
         os.close(self.saved)
 
