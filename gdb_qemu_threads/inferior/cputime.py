@@ -25,8 +25,8 @@ def _uptime() -> float:
 
 def _times(pid: int, lwp: int, ticks: int, uptime: float) -> tuple[float, float] | None:
     try:
-        with open("/proc/%d/task/%d/stat" % (pid, lwp)) as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/%d/task/%d/stat" % (pid, lwp), "rb") as handle:  # a name is any bytes
+            fields = handle.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
         return None  # exited since, or not ours
     used = (int(fields[UTIME]) + int(fields[STIME])) / ticks
