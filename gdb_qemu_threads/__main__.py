@@ -111,7 +111,7 @@ def _by_number(snapshot: ThreadSnapshot) -> tuple[bool, int]:
     return (snapshot.num is None, snapshot.num or 0)
 
 
-def _write_json(write: Callable[[str], Any], each: View, level: int) -> None:
+def _write_json(write: Callable[[str], Any], each: View, level: int, why: bool = False) -> None:
     """Write document(each) exactly as json.dumps(..., indent=1) would, nested `level` deep,
     one thread at a time: no giant string, no list of every thread's dict."""
     pad = "\n" + " " * level
@@ -120,7 +120,7 @@ def _write_json(write: Callable[[str], Any], each: View, level: int) -> None:
     for index, report in enumerate(each.reports):
         write(("," if index else "") + inner + _json_object(thread_doc(report), inner))
     write(pad + " ]" if each.reports else "]")
-    rest = document(each, reports=[])
+    rest = document(each, reports=[], why=why)
     rest["summary"] = summary(each.reports)
     for key, value in rest.items():
         if key != "threads":
@@ -171,12 +171,12 @@ def _write_output(out: TextIO, views: list[View], opts: Any) -> None:
         return
     if opts.json:
         if len(views) == 1:
-            _write_json(write, views[0], 0)
+            _write_json(write, views[0], 0, bool(getattr(opts, "why", False)))
         else:  # several dumps: one document holding each dump's document
             write('{\n "dumps": [')
             for index, each in enumerate(views):
                 write(("," if index else "") + "\n  ")
-                _write_json(write, each, 2)
+                _write_json(write, each, 2, bool(getattr(opts, "why", False)))
             write("\n ]\n}" if views else "]\n}")
         write("\n")
         return

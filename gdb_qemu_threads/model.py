@@ -84,6 +84,17 @@ class ThreadFacts:
     syscall: int | None = None        # the system call it is in (x86-64: orig_rax), if any
     signal: str | None = None         # a fatal signal it received ("SIGSEGV")
     fault_address: int | None = None  # where that signal's fault was
+    signal_sender: int | None = None  # the process that sent it (kill, tgkill): not a fault
+    waits_on_threads: tuple[int, ...] | None = None  # LWPs an ownerless wait waits for, if read
+    waits_on_note: str | None = None  # what they are waited for, or why they could not be read
+    cpu_seconds: float | None = None  # CPU time used since it started (/proc, live local only)
+    cpu_share: float | None = None    # that time over its age: 1.0 is one CPU all along
+    samples: int | None = None        # --sample: in how many stops it was seen
+    sample_states: tuple[str, ...] = ()      # its state at each of them
+    sample_moved: bool | None = None  # whether its stack changed between them
+    sample_cpu_share: float | None = None    # CPU used over the time the program ran between them
+    assertion: str | None = None      # the failed assertion's text (from glibc's or GLib's message)
+    assertion_at: str | None = None   # where it is in the sources: "file:line"
 
 
 @dataclass

@@ -83,6 +83,10 @@ def add_view_options(parser: argparse.ArgumentParser) -> None:
                              "(one page with the graphs), or - (Markdown here)")
     parser.add_argument("--dot", metavar="FILE",
                         help="write the waits-for graph and the thread-creation tree as Graphviz DOT")
+    parser.add_argument("-w", "--why", action="store_true",
+                        help="first a verdict on the whole process: the thread that crashed and "
+                             "why, deadlocks, threads blocked away from their home point and who "
+                             "waits for them, or that nothing looks hung, and what could not be read")
     parser.add_argument("--color", choices=("auto", "on", "off"), default=None,
                         help="colour the table (default: the `qemu-threads color` setting, "
                              "which follows gdb's `style enabled`)")

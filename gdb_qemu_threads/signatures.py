@@ -7,6 +7,10 @@ Each signature names a role and the evidence that decides it:
   libraries  regexes on a frame's shared-object basename (static functions show as ??)
   after_anon a function that, in a stripped build, follows only anonymous (??) frames of the
              executable: weak evidence, so a match is reported with low confidence
+  home       where the thread sleeps when all is well: the first function of QEMU's own code
+             past the wait's plumbing, as "function" or "function<caller|caller" (called
+             directly by one of those); a thread of the role asleep elsewhere is `blocked`
+             (analyze/home.py). Empty: no home is known, and a wait stays `idle`
 Version ranges and files come from QEMU's sources (2.12 to 10.2; see QEMU-THREADS.md in the
 design notes). A user file in the same shape (JSON: a list of objects with these keys) adds
 to the table or replaces entries by `id`; see signature_file.py, which checks it.
@@ -14,39 +18,28 @@ to the table or replaces entries by `id`; see signature_file.py, which checks it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Pattern, Sequence
+from typing import Iterable, Pattern
 
 from .model import ACCELS, ROLES
 from .signature_patterns import TEXT_LIMIT
-
-
-@dataclass(frozen=True)
-class Signature:
-    id: str
-    role: str
-    detail: str                      # may use {vcpu}, {accel_name}, {iothread}, {name}
-    accel: str | None = None
-    entries: tuple[str, ...] = ()
-    frames: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    libraries: tuple[str, ...] = ()
-    after_anon: tuple[str, ...] = ()
-    versions: str = ""               # which QEMU versions the evidence holds for, and where it is
-    qemu: bool = True                # a thread QEMU itself creates (decides "is this QEMU?")
-    user: bool = False               # from a user's signatures file: patterns see short texts
-
-
-def _sig(id: str, role: str, detail: str, *, accel: str | None = None, entries: Sequence[str] = (),
-         frames: Sequence[str] = (), names: Sequence[str] = (), libraries: Sequence[str] = (),
-         after_anon: Sequence[str] = (), versions: str = "", qemu: bool = True,
-         user: bool = False) -> Signature:
-    """A Signature from lists (as written below, or as JSON gives them)."""
-    return Signature(id, role, detail, accel, tuple(entries), tuple(frames), tuple(names),
-                     tuple(libraries), tuple(after_anon), versions, qemu, user)
-
+from .signature_types import Signature, _sig
+from .signatures_libraries import LIBRARY_SIGNATURES
 
 _VCPU_NAME = r"^CPU (?P<vcpu>\d+)/%s$"
+# A vCPU with nothing to run sleeps on its halt condition (the BQL's cond) in the accelerator's
+# wait function: qemu_wait_io_event (cpus.c, softmmu/cpus.c, system/cpus.c) <=10.0,
+# qemu_process_cpu_events 10.2; qemu_kvm_wait_io_event / qemu_tcg_wait_io_event <=4.1;
+# qemu_tcg_rr_wait_io_event <=5.2, rr_wait_io_event 6.0+ (TCG round-robin); hvf_wait_for_ipi
+# (arm WFI, pselect) 7.0+. Inside the guest (KVM_RUN, translated code) it is `guest`, not asleep.
+_VCPU_HOME = ["qemu_wait_io_event", "qemu_process_cpu_events", "qemu_kvm_wait_io_event",
+              "qemu_tcg_wait_io_event", "qemu_tcg_rr_wait_io_event", "rr_wait_io_event",
+              "hvf_wait_for_ipi"]
+# An iothread sleeps in its own aio_poll, or in g_main_loop_run when a GMainContext user asked
+# for one (the monitor's), both called by iothread_run (iothread.c, all versions); aio_epoll
+# (<=4.2) and fdmon_io_uring_wait (5.0+) are the poll under aio_poll. An aio_poll called by
+# anything else is a nested event loop (AIO_WAIT_WHILE, BDRV_POLL_WHILE): blocked.
+_IOTHREAD_HOME = ["aio_poll<iothread_run", "g_main_loop_run<iothread_run", "aio_epoll<aio_poll",
+                  "fdmon_io_uring_wait<aio_poll"]
 
 BUILTIN: tuple[Signature, ...] = (
     # -- main thread ------------------------------------------------------------------
@@ -54,6 +47,7 @@ BUILTIN: tuple[Signature, ...] = (
          entries=["main_loop", "qemu_main_loop", "qemu_default_main", "call_qemu_main"],
          frames=["main_loop_wait", "os_host_main_loop_wait"],
          names=[r"^main$", r"^qemu_main$"],
+         home=["main_loop_wait"],
          versions="main_loop (vl.c) <=4.2; qemu_main_loop (softmmu/vl.c 5.x, softmmu/runstate.c "
                   "6.x-8.1, system/runstate.c 8.2+); qemu_default_main (softmmu/main.c 7.2+, the "
                   "tail call hides main); call_qemu_main (ui/cocoa.m 4.0-9.2); 'main' name 11.0+"),
@@ -62,12 +56,14 @@ BUILTIN: tuple[Signature, ...] = (
          entries=["qemu_kvm_cpu_thread_fn", "kvm_vcpu_thread_fn"],
          frames=["kvm_cpu_exec", "kvm_vcpu_ioctl"],
          names=[_VCPU_NAME % "KVM"],
+         home=_VCPU_HOME,
          versions="qemu_kvm_cpu_thread_fn (cpus.c) <=5.0; kvm_vcpu_thread_fn "
                   "(accel/kvm/kvm-cpus.c 5.2, kvm-accel-ops.c 6.x+); 'CPU %d/KVM' 2.0+"),
     _sig("vcpu-tcg-rr", "vcpu", "all vCPUs (TCG round-robin)", accel="tcg",
          entries=["qemu_tcg_rr_cpu_thread_fn", "tcg_rr_cpu_thread_fn", "rr_cpu_thread_fn"],
          frames=["qemu_tcg_rr_wait_io_event", "rr_wait_io_event"],
          names=[r"^ALL CPUs/TCG$"],
+         home=_VCPU_HOME,
          versions="qemu_tcg_rr_cpu_thread_fn (cpus.c) 2.9-5.1; tcg_rr_cpu_thread_fn "
                   "(accel/tcg/tcg-cpus.c) 5.2; rr_cpu_thread_fn (tcg-accel-ops-rr.c) 6.x+; "
                   "'ALL CPUs/TCG' 2.9+"),
@@ -77,6 +73,7 @@ BUILTIN: tuple[Signature, ...] = (
                  "code_gen_buffer"],
          names=[_VCPU_NAME % "TCG"],
          libraries=[r"^accel-tcg-[\w-]+\.so$"],
+         home=_VCPU_HOME,
          versions="qemu_tcg_cpu_thread_fn (cpus.c) <=5.1; tcg_cpu_thread_fn "
                   "(accel/tcg/tcg-cpus.c) 5.2; mttcg_cpu_thread_fn (tcg-accel-ops-mttcg.c) 6.x+; "
                   "accel-tcg-<target>.so module 6.x+ in modular builds"),
@@ -84,40 +81,48 @@ BUILTIN: tuple[Signature, ...] = (
          entries=["qemu_hvf_cpu_thread_fn", "hvf_cpu_thread_fn"],
          frames=["hvf_vcpu_exec", "hvf_arch_vcpu_exec", "hv_vcpu_run", "hv_vcpu_run_until"],
          names=[_VCPU_NAME % "HVF"],
+         home=_VCPU_HOME,
          versions="qemu_hvf_cpu_thread_fn (cpus.c) 2.12-5.0; hvf_cpu_thread_fn 5.2+"),
     _sig("vcpu-whpx", "vcpu", "vCPU {vcpu} (WHPX)", accel="whpx",
          entries=["qemu_whpx_cpu_thread_fn", "whpx_cpu_thread_fn"],
          frames=["whpx_vcpu_exec", "whpx_vcpu_run", "WHvRunVirtualProcessor"],
          names=[_VCPU_NAME % "WHPX"],
+         home=_VCPU_HOME,
          versions="qemu_whpx_cpu_thread_fn (cpus.c) 2.12-5.0; whpx_cpu_thread_fn 5.2+"),
     _sig("vcpu-nvmm", "vcpu", "vCPU {vcpu} (NVMM)", accel="nvmm",
          entries=["qemu_nvmm_cpu_thread_fn"],
          frames=["nvmm_vcpu_exec", "nvmm_vcpu_loop"],
          names=[_VCPU_NAME % "NVMM"],
+         home=_VCPU_HOME,
          versions="qemu_nvmm_cpu_thread_fn (target/i386/nvmm/nvmm-accel-ops.c) 6.x+"),
     _sig("vcpu-hax", "vcpu", "vCPU {vcpu} (HAX)", accel="hax",
          entries=["qemu_hax_cpu_thread_fn", "hax_cpu_thread_fn"],
          frames=["hax_smp_cpu_exec", "hax_vcpu_hax_exec"],
          names=[_VCPU_NAME % "HAX"],
+         home=_VCPU_HOME,
          versions="qemu_hax_cpu_thread_fn (cpus.c) <=5.0; hax_cpu_thread_fn 5.2-8.1; removed in 8.2"),
     _sig("vcpu-mshv", "vcpu", "vCPU {vcpu} (MSHV)", accel="mshv",
          entries=["mshv_vcpu_thread"],
          frames=["mshv_cpu_exec", "mshv_run_vcpu"],
          names=[_VCPU_NAME % "MSHV"],
+         home=_VCPU_HOME,
          versions="mshv_vcpu_thread (accel/mshv/mshv-all.c) 10.2+"),
     _sig("vcpu-dummy", "vcpu", "vCPU {vcpu} (no accelerator: qtest/Xen)",
          entries=["qemu_dummy_cpu_thread_fn", "dummy_cpu_thread_fn"],
          names=[_VCPU_NAME % "DUMMY"],
+         home=_VCPU_HOME + ["qemu_dummy_cpu_thread_fn", "dummy_cpu_thread_fn"],
          versions="qemu_dummy_cpu_thread_fn (cpus.c) <=5.0; dummy_cpu_thread_fn "
                   "(accel/dummy-cpus.c) 5.2+; used by qtest and Xen"),
     _sig("vcpu-any", "vcpu", "vCPU {vcpu}",
          frames=["qemu_wait_io_event", "qemu_process_cpu_events", "qemu_wait_io_event_common",
                  "qemu_process_cpu_events_common"],
+         home=_VCPU_HOME,
          versions="qemu_wait_io_event (cpus.c, softmmu/cpus.c, system/cpus.c) <=10.0; "
                   "qemu_process_cpu_events 10.2; called by every accelerator's vCPU loop"),
     # -- event loops and helpers ------------------------------------------------------
     _sig("mon-iothread", "iothread", "monitor iothread",
          names=[r"^IO (?P<iothread>mon_iothread)$"],
+         home=_IOTHREAD_HOME,
          versions="'IO mon_iothread' (monitor/monitor.c) 2.12+, for QMP on sockets 3.1+"),
     _sig("iothread", "iothread", "iothread {iothread}",
          entries=["iothread_run"],
@@ -125,6 +130,7 @@ BUILTIN: tuple[Signature, ...] = (
                  "aio_epoll", "run_poll_handlers"],
          names=[r"^IO (?P<iothread>.+)$", r"^iothread$"],
          after_anon=["g_main_loop_run"],
+         home=_IOTHREAD_HOME,
          versions="iothread_run (iothread.c) all; 'IO %s' 2.5+ ('iothread' <=2.4); ids over 12 "
                   "characters leave it unnamed; aio_poll/fdmon_* (util/aio-posix.c, "
                   "util/fdmon-*.c) 5.0+, aio_epoll <=4.2"),
@@ -135,12 +141,14 @@ BUILTIN: tuple[Signature, ...] = (
                  "handle_aiocb_truncate", "aio_worker"],
          names=[r"^worker$"],
          after_anon=["qemu_cond_timedwait_impl", "qemu_sem_timedwait"],
+         home=["worker_thread"],
          versions="worker_thread (util/thread-pool.c) all; idle in qemu_sem_timedwait <=6.2, "
                   "qemu_cond_timedwait_impl 7.2+; handle_aiocb_* (block/file-posix.c)"),
     _sig("call-rcu", "call-rcu", "RCU reclamation",
          entries=["call_rcu_thread"],
          names=[r"^call_rcu$"],
          after_anon=["qemu_event_wait", "g_usleep"],
+         home=["call_rcu_thread"],
          versions="call_rcu_thread (util/rcu.c) all; created by a constructor, so unnamed "
                   "(process name) up to 10.2 unless -daemonize; 'call_rcu' 11.0+; waits in "
                   "qemu_event_wait, or in its g_usleep(10000) batching loop (<=10.0)"),
@@ -148,6 +156,7 @@ BUILTIN: tuple[Signature, ...] = (
          entries=["vnc_worker_thread", "vnc_worker_thread_loop"],
          names=[r"^vnc_worker$"],
          after_anon=["qemu_cond_wait_impl"],
+         home=["vnc_worker_thread_loop", "vnc_worker_thread"],
          versions="vnc_worker_thread (ui/vnc-jobs.c) all; 'vnc_worker'"),
     # -- migration --------------------------------------------------------------------
     _sig("migration", "migration", "migration (source)",
@@ -155,6 +164,7 @@ BUILTIN: tuple[Signature, ...] = (
          frames=["migration_iteration_run", "migration_completion"],
          names=[r"^migration$", r"^live_migration$", r"^mig/src/main$", r"^bg_snapshot$",
                 r"^mig/snapshot$"],
+         home=["migration_rate_limit"],
          versions="migration_thread (migration/migration.c); 'migration' <=2.8, "
                   "'live_migration' 2.9-9.0, 'mig/src/main' 9.1+"),
     _sig("migration-return-path", "migration-return-path", "migration return path",
@@ -165,17 +175,20 @@ BUILTIN: tuple[Signature, ...] = (
     _sig("multifd-send", "multifd-send", "multifd send channel",
          entries=["multifd_send_thread", "multifd_tls_handshake_thread"],
          names=[r"^multifdsend_\d+$", r"^mig/src/send_\d+$", r"^mig/src/tls$"],
+         home=["multifd_send_thread"],
          versions="multifd_send_thread (migration/ram.c <=4.2, multifd.c 5.0+); "
                   "'multifdsend_%d' 2.12-9.0, 'mig/src/send_%d' 9.1+"),
     _sig("multifd-recv", "multifd-recv", "multifd receive channel",
          entries=["multifd_recv_thread"],
          names=[r"^multifdrecv_\d+$", r"^mig/dst/recv_\d+$"],
+         home=["multifd_recv_thread"],
          versions="multifd_recv_thread; 'multifdrecv_%d' 2.12-9.0, 'mig/dst/recv_%d' 9.1+"),
     _sig("postcopy", "postcopy", "postcopy (destination)",
          entries=["postcopy_ram_fault_thread", "postcopy_preempt_thread",
                   "postcopy_ram_listen_thread", "postcopy_listen_thread"],
          names=[r"^postcopy/(fault|listen)$", r"^fault-(default|fast)$",
                 r"^mig/dst/(fault|preempt|listen)$"],
+         home=["postcopy_ram_fault_thread"],
          versions="postcopy_ram_fault_thread, postcopy_preempt_thread 7.x+, "
                   "postcopy_ram_listen_thread <=10.0 / postcopy_listen_thread 10.2"),
     # -- other threads QEMU creates ---------------------------------------------------
@@ -195,110 +208,10 @@ BUILTIN: tuple[Signature, ...] = (
                 r"^async_cleanup$", r"^u2f-key$", r"^ccid/(event|apdu)$"],
          versions="see QEMU-THREADS.md 2b-2d: thread-context 7.2+, touch_pages, io-task, "
                   "kvm-reaper 6.x+, dirty-rate 5.2+, trace writer, device threads"),
-    # -- threads that libraries create -----------------------------------------------
-    _sig("gmain", "gmain", "GLib worker context", qemu=False,
-         entries=["glib_worker_main"],
-         names=[r"^gmain$"],
-         versions="glib: g_thread_new(\"gmain\", glib_worker_main) (glib/gmain.c)"),
-    _sig("gdbus", "gdbus", "GDBus worker", qemu=False,
-         entries=["gdbus_shared_thread_func"],
-         names=[r"^gdbus$"],
-         libraries=[r"^libgio-2\.0\.so"],
-         versions="gio: g_thread_new(\"gdbus\", gdbus_shared_thread_func) (gio/gdbusprivate.c)"),
-    _sig("glib-pool", "glib-pool", "GLib thread pool", qemu=False,
-         entries=["g_thread_pool_thread_proxy", "g_thread_pool_spawn_thread"],
-         frames=["g_thread_pool_wait_for_new_task"],
-         names=[r"^pool-.*$", r"^pool-spawner$"],
-         versions="glib/gthreadpool.c; names 'pool-<prgname>' (glib <=2.74), 'pool-%d' (2.84)"),
-    _sig("pulseaudio", "pulseaudio", "PulseAudio threaded-ml", qemu=False,
-         frames=["pa_mainloop_run", "pa_mainloop_iterate", "pa_mainloop_poll"],
-         names=[r"^threaded-ml$"],
-         libraries=[r"^libpulse\.so", r"^libpulsecommon-"],
-         versions="pa_threaded_mainloop (src/pulse/thread-mainloop.c), -audiodev pa"),
-    _sig("spice", "library", "SPICE worker", qemu=False,
-         entries=["red_worker_main"],
-         names=[r"^SPICE Worker$"],
-         libraries=[r"^libspice-server\.so"],
-         versions="spice-server red_worker_main, named 'SPICE Worker'"),
-    _sig("sdl", "library", "SDL", qemu=False,
-         names=[r"^SDLAudio[PC]\d+$", r"^SDLTimer$", r"^SDLHotplugALSA$", r"^PulseHotplug$"],
-         libraries=[r"^libSDL2"],
-         versions="SDL2 audio/timer threads, -display sdl or -audiodev sdl"),
-    _sig("pipewire", "library", "PipeWire", qemu=False,
-         frames=["pw_thread_loop_start"],
-         names=[r"^pw-.*$", r"^data-loop.*$"],
-         libraries=[r"^libpipewire-"],
-         versions="pw_thread_loop_new (audio/pwaudio.c) 8.1+"),
-    _sig("jack", "library", "JACK client", qemu=False,
-         names=[r"^jack-client$"],
-         libraries=[r"^libjack\.so"],
-         versions="jack-client threads (audio/jackaudio.c) 5.2+"),
-    _sig("libusb", "library", "libusb event thread", qemu=False,
-         libraries=[r"^libusb-1\.0\.so"],
-         versions="libusb event handling (hw/usb/host-libusb.c)"),
-    _sig("dconf", "library", "dconf worker", qemu=False,
-         entries=["dconf_gdbus_worker_thread"],
-         names=[r"^dconf worker$"],
-         libraries=[r"^libdconf"],
-         versions="dconf gdbus/dconf-gdbus-thread.c"),
-    _sig("mesa", "library", "Mesa/GL", qemu=False,
-         names=[r"^llvmpipe-\d+$", r"^gallium_drv", r"^disk\$\d+$"],
-         libraries=[r"^libLLVM", r"_dri\.so$", r"^libgallium"],
-         versions="Mesa threads, -display gtk,gl=on or virtio-gpu-gl"),
-    # -- kernel threads inside the process -------------------------------------------
-    _sig("kernel-worker", "kernel-worker", "{name}", qemu=False,
-         names=[r"^kvm-nx-lpage-re", r"^kvm-pit/\d+$", r"^vhost-\d+$", r"^iou-wrk-\d+$",
-                r"^iou-sqp-\d+$"],
-         versions="Linux user workers that join the thread group: kvm-nx-lpage-recovery, "
-                  "vhost (6.4+), io_uring iou-wrk/iou-sqp"),
-    # -- macOS: threads of AppKit (LLDB dumps) -------------------------------------------
-    # With -display cocoa, QEMU 4.0+ runs its main loop on a thread of its own ('qemu_main':
-    # call_qemu_main, ui/cocoa.m) and leaves thread 1 to AppKit's event loop; 10.0+ does the
-    # same for every display that wants it (qemu_main, system/main.c). Thread 1 is then no
-    # main loop of QEMU's: it is AppKit's, hence `library`. (Before 4.0 QEMU's main loop ran
-    # inside [NSApp run] on thread 1; this entry would misname that thread.)
-    _sig("cocoa-main", "library", "Cocoa main thread (AppKit event loop)", qemu=False,
-         frames=["-[NSApplication run]", "NSApplicationMain", "os_darwin_cfrunloop_main"],
-         versions="[NSApp run] from main (ui/cocoa.m) 4.0+; os_darwin_cfrunloop_main "
-                  "(system/main.c) 10.0+; macOS only"),
-    _sig("appkit-event-thread", "library", "AppKit event thread", qemu=False,
-         entries=["_NSEventThread"],
-         names=[r"^com\.apple\.NSEventThread$"],
-         versions="AppKit's event thread in every Cocoa process (-display cocoa); macOS only"),
-    # -- stripped builds without thread names: what sits under the anonymous frames -------
-    # (after_anon evidence: low confidence. Each function is exported by Debian's stripped
-    # 7.2 (nm -D) and was seen right under the thread's ?? frames, live and in a core.)
-    _sig("migration-stripped", "migration", "migration (source)",
-         after_anon=["migration_rate_limit", "qemu_savevm_state_iterate", "qemu_savevm_state_setup",
-                     "qemu_savevm_state_pending", "qemu_savevm_state_pending_estimate",
-                     "qemu_savevm_state_pending_exact", "qemu_savevm_state_complete_precopy"],
-         versions="migration_thread and bg_migration_thread (static) call these from their own "
-                  "static helpers (migration_iteration_run, migration_completion); savevm on the "
-                  "main thread calls them too, under named main-loop frames. Seen: "
-                  "migration_rate_limit (throttled) in Debian's 7.2; pending split into "
-                  "_estimate/_exact in 8.0"),
-    _sig("postcopy-listen-stripped", "postcopy", "postcopy listen thread (destination)",
-         after_anon=["qemu_loadvm_state_main"],
-         versions="postcopy_ram_listen_thread (migration/savevm.c, static) <=10.0 calls "
-                  "qemu_loadvm_state_main: seen under its ?? frames in Debian's 7.2. The "
-                  "incoming coroutine reaches it through qemu_loadvm_state (named), COLO's "
-                  "thread through its exported entry"),
-    # GLib's worker context: glib_worker_main loops on g_main_context_iteration, and no other
-    # thread function of GLib does. Its frames are libglib's own, so this matches only where
-    # the dump names no libraries (eu-stack without -m): with "from libglib" frames gdb's text
-    # leaves it unknown.
-    _sig("gmain-stripped", "gmain", "GLib worker context", qemu=False,
-         after_anon=["g_main_context_iteration"],
-         versions="glib_worker_main (glib/gmain.c, static): g_main_context_iteration in a loop"),
-    # -- Xen device model -------------------------------------------------------------
-    _sig("xenstore", "library", "Xen xenstore watch thread (libxenstore)", qemu=False,
-         libraries=[r"^libxenstore\.so"],
-         versions="libxenstore's read_thread (tools/libs/store/xs.c), started by the first "
-                  "xs_watch(): QEMU as a Xen device model (hw/xen/xen-legacy-backend.c, "
-                  "xen-bus.c) watches xenstore; the only thread the Xen libraries QEMU links "
-                  "start (libxenevtchn, libxengnttab, libxenforeignmemory, libxendevicemodel "
-                  "have none)"),
-)
+    # -- threads that libraries create, the kernel's, and stripped builds': see
+    #    signatures_libraries.py
+
+) + LIBRARY_SIGNATURES
 
 def _check(sig: Signature) -> None:
     if sig.role not in ROLES:

@@ -151,6 +151,10 @@ LOCKS_BY_FRAME: tuple[tuple[frozenset[str], str], ...] = (
     (_names("cpu_list_lock"), "qemu_cpu_list_lock"),
 )
 
+# Event loops a thread runs inside another function to wait for something (AIO_WAIT_WHILE and
+# BDRV_POLL_WHILE expand to aio_poll): away from the thread's own loop, a nested event loop.
+NESTED_LOOPS = _names("aio_poll g_main_context_iteration g_main_loop_run")
+
 # --- vCPUs ------------------------------------------------------------------------------------
 KVM_RUN_CALLERS = _names("kvm_vcpu_ioctl kvm_cpu_exec")
 GUEST_RUN = _names("hv_vcpu_run hv_vcpu_run_until WHvRunVirtualProcessor nvmm_vcpu_run "
@@ -207,6 +211,37 @@ CRASH_FRAMES = _names("""
 abort raise pthread_kill pthread_kill_implementation pthread_kill_internal __assert_fail
 __assert_fail_base g_assertion_message g_assertion_message_expr
 """)
+# The frames of a failed assertion: glibc's assert() and GLib's g_assert*(), whose message
+# each library keeps in memory before abort() (inferior/crash_facts.py).
+GLIBC_ASSERT = _names("__assert_fail __assert_fail_base __assert_perror_fail")
+GLIB_ASSERT = _names("""
+g_assertion_message g_assertion_message_expr g_assertion_message_cmpnum
+g_assertion_message_cmpstr g_assertion_message_error
+""")
+# Waits with no owner in glibc whose culprit QEMU keeps in memory: the function that waits ->
+# what it waits for, what reading them needs (inferior/ownerless.py reads them), and what for.
+# pause_all_vcpus (cpus.c, softmmu/cpus.c, system/cpus.c): the vCPUs whose CPUState.stopped is
+# false, on the `cpus` list (`cpus_queue` 8.2+); synchronize_rcu (util/rcu.c): the threads
+# whose rcu_reader.ctr is set and is not rcu_gp_ctr (rcu_gp_ongoing).
+OWNERLESS_WAITS: dict[str, tuple[str, str, str]] = {
+    "pause_all_vcpus": ("the vCPUs that have not stopped (CPUState.stopped is false)",
+                        "QEMU's debug info for CPUState and the cpus list", "to stop"),
+    "synchronize_rcu": ("the threads inside an RCU read-side critical section (rcu_reader.ctr)",
+                        "QEMU's debug info for rcu_reader (a thread-local variable)",
+                        "to leave its RCU read-side critical section"),
+}
+# A drain (block/io.c: bdrv_drain_all_begin, bdrv_do_drained_begin under bdrv_drained_begin,
+# blk_drain, blk_drain_all, all versions) polls until no node of all_bdrv_states (block.c) has
+# requests in flight: its culprits are block nodes, not threads.
+DRAINS = _names("bdrv_drain_all_begin bdrv_do_drained_begin bdrv_drained_begin bdrv_drain_all "
+                "bdrv_drain blk_drain blk_drain_all")
+for _drain in DRAINS:
+    OWNERLESS_WAITS[_drain] = ("the block nodes with requests in flight (BlockDriverState."
+                               "in_flight)", "QEMU's debug info for BlockDriverState and the "
+                               "all_bdrv_states list", "")
+# wait_for_readers (static, util/rcu.c) is synchronize_rcu's own wait, often inlined into it:
+# a stack read only to its first QEMU frame ends there.
+OWNERLESS_WAITS["wait_for_readers"] = OWNERLESS_WAITS["synchronize_rcu"]
 # Frame 0 of a coroutine's first frame: a stack that ends here is a coroutine's.
 COROUTINE_START = _names("coroutine_trampoline")
 

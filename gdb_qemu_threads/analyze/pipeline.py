@@ -9,7 +9,7 @@ from typing import Sequence
 
 from ..model import Analysis, ThreadSnapshot
 from ..signatures import DEFAULT_TABLE, SignatureTable
-from . import locks
+from . import home, locks
 from .classify import classify
 
 
@@ -21,7 +21,9 @@ def analyze(snapshots: Sequence[ThreadSnapshot], table: SignatureTable | None = 
     pid is the process id where known (its main thread's LWP; thread 1 otherwise); `held`
     maps an owner's LWP to {lock address: the frame that holds it}, where a reader found it.
     """
-    reports = classify(snapshots, table or DEFAULT_TABLE, main_lwp=pid or None)
+    table = table or DEFAULT_TABLE
+    reports = classify(snapshots, table, main_lwp=pid or None)
+    home.mark_blocked(reports, table)  # asleep away from its role's home point: blocked
     lock_report = locks.collect(reports, held)
     locks.apply(lock_report)  # the state of a lock's waiters names it and its holder
     return Analysis(reports=reports, locks=lock_report, pid=pid or None, source=source)

@@ -15,6 +15,7 @@ from ..vocab import (
     KVM_RUN_CALLERS,
     LIBC_WAIT,
     LOCK_WAIT,
+    NESTED_LOOPS,
     SYSCALLS_X86_64,
     TCG_EXEC,
     THREAD_START,
@@ -64,8 +65,13 @@ def is_context_frame(frame: Frame) -> bool:
     """A frame of the program's own code, past the C library and QEMU's thin wrappers.
 
     The state is decided by the frames up to and including the first such frame, so a
-    reader that already knows the role (from the thread name) can stop unwinding there."""
-    return not is_plumbing(frame.function)
+    reader that already knows the role (from the thread name) can stop unwinding there.
+    abort() and its callers are not: the crash site is past them. Nor is an event loop: its
+    caller tells the thread's own loop from a nested one (analyze/home.py)."""
+    if is_plumbing(frame.function):
+        return False
+    name = canonical(frame.function)
+    return name not in CRASH_FRAMES and name not in NESTED_LOOPS
 
 
 def _phrase(what: str, frames: Sequence[Frame], start: int) -> str:
@@ -80,6 +86,11 @@ def decide_state(frames: Sequence[Frame], role: str = "unknown",
     if facts is not None and facts.signal:
         where = crash_site(frames)
         at = " at 0x%x" % facts.fault_address if facts.fault_address is not None else ""
+        if facts.signal_sender is not None:
+            at = " sent by process %d" % facts.signal_sender
+        if facts.assertion:
+            at = ": assertion `%s` failed%s" % (facts.assertion, " at %s" % facts.assertion_at
+                                                 if facts.assertion_at else "")
         return "crashed", "%s%s%s" % (facts.signal, at, " in %s" % where if where else "")
     if not frames:
         return "unknown", "no frames"

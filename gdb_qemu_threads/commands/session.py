@@ -7,7 +7,8 @@ import gdb
 
 from ..analyze.pipeline import analyze
 from ..inferior import recorder
-from ..inferior.reader import NoProcess, read_process
+from ..inferior.reader import NoProcess, Reading, read_process
+from ..inferior.sampler import SampleError, sample
 from ..model import Analysis
 from .settings import settings
 
@@ -22,19 +23,28 @@ def name_decides() -> Callable[[str | None], bool]:
 
 
 def analyze_selected(want_lines: bool = False,
-                     named_decides: Callable[[str | None], bool] | None = None) -> Analysis:
+                     named_decides: Callable[[str | None], bool] | None = None,
+                     samples: int = 1) -> Analysis:
     """Read every thread of the selected inferior and analyse them.
 
     named_decides(name) says a name alone decides a role, so such threads are unwound only
-    as deep as their state needs; leave it None where whole stacks are wanted."""
+    as deep as their state needs; leave it None where whole stacks are wanted. samples > 1
+    runs the program between that many stops (inferior/sampler.py); the first is shown."""
     config = settings()
     table = config.table()
+
+    def read() -> Reading:
+        return read_process(config.frames(), want_lines=want_lines, os_names=os_names,
+                            named_decides=named_decides,
+                            reuse_stacks=bool(config.reuse_stacks.value),
+                            origin_of=recorder.origin_of)
     try:
-        reading = read_process(config.frames(), want_lines=want_lines, os_names=os_names,
-                               named_decides=named_decides,
-                               reuse_stacks=bool(config.reuse_stacks.value),
-                               origin_of=recorder.origin_of)
-    except NoProcess as err:
+        reading = read()
+        if samples != 1:
+            sample(samples, reading.snapshots, lambda: read().snapshots,
+                   lambda snaps: {r.snapshot.lwp or 0: r.verdict.state
+                                  for r in analyze(snaps, table, pid=reading.pid).reports})
+    except (NoProcess, SampleError) as err:
         raise gdb.GdbError("qemu-threads: %s" % err) from None
     return analyze(reading.snapshots, table, pid=reading.pid, held=reading.held,
                    source=reading.source)

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
                              "(the program is not changed)")
     parser.add_argument("--unannotate", action="store_true",
                         help="give the threads back the names gdb had for them")
+    parser.add_argument("--sample", type=int, default=1, metavar="N",
+                        help="stop N times, the program running 0.1 s in between, for each "
+                             "thread's CPU share, whether its stack moved and its states (with "
+                             "--why: busy, spinning or stuck); a live local process in all-stop "
+                             "mode only; it is left stopped, as found")
     return parser
 
 
@@ -66,7 +71,8 @@ class QemuThreadsCommand(gdb.Command):
         config = settings()
         whole = opts.bt or opts.group or opts.report or opts.dot  # those need whole stacks
         analysis = session.analyze_selected(want_lines=opts.bt,
-                                            named_decides=None if whole else session.name_decides())
+                                            named_decides=None if whole else session.name_decides(),
+                                            samples=opts.sample)
         if opts.annotate:
             annotate.annotate(analysis.reports)
         missing = missing_threads(analysis, opts.threads)

@@ -19,7 +19,9 @@ from ..analyze.waits import owner_addresses
 from ..model import Frame, ThreadSnapshot
 from ..vocab import CPU_INDEX_ARGUMENTS, IOTHREAD_ENTRY, THREAD_START, WAIT_ARGUMENTS, canonical
 from . import qom, stacks
+from .cputime import cpu_times
 from .lock_probes import LockProbes
+from .ownerless import explain_ownerless
 from .process import KeepSelection, arg_registers, is_local_live, target_kind, thread_name
 from .signals import may_have_crashed as _may_have_crashed
 from .signals import signal_facts
@@ -306,5 +308,7 @@ def read_process(max_frames: int = 64, want_lines: bool = False,
                 found = reader.locks.holding_frames(by_lwp[owner], addresses)
                 if found:
                     held[owner] = found
+        explain_ownerless(threads, snapshots)  # pause_all_vcpus, synchronize_rcu: whom they wait for
+    cpu_times(inferior, snapshots)
     return Reading(snapshots, inferior.pid, held,
                    "core" if target_kind(inferior) == "core" else "live")

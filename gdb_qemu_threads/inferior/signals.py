@@ -8,6 +8,7 @@ import gdb
 
 from ..model import ThreadSnapshot
 from ..vocab import CRASH_FRAMES, canonical
+from .crash_facts import assertion_facts
 
 # Signals that end a process by default and say something went wrong in the thread itself.
 FATAL = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT, signal.SIGSYS}
@@ -31,6 +32,13 @@ def signal_facts(snap: ThreadSnapshot) -> None:
     if number not in FATAL:
         return
     snap.facts.signal = signal.Signals(number).name
-    if number in WITH_ADDRESS:
-        with contextlib.suppress(gdb.error, RuntimeError, ValueError):
+    with contextlib.suppress(gdb.error, RuntimeError, ValueError):
+        if int(info["si_code"]) <= 0:  # SI_USER, SI_TKILL, SI_QUEUE: sent, not a fault
+            sender = int(info["_sifields"]["_kill"]["si_pid"])
+            thread = gdb.selected_thread()
+            if thread is None or sender != thread.ptid[0]:  # abort() sends it to itself
+                snap.facts.signal_sender = sender
+        elif number in WITH_ADDRESS:
             snap.facts.fault_address = int(info["_sifields"]["_sigfault"]["si_addr"])
+    if number == signal.SIGABRT:
+        assertion_facts(snap)

@@ -7,6 +7,7 @@ from .. import SCHEMA, __version__
 from ..analyze import locks
 from ..analyze.groups import View, summary
 from ..analyze.states import crash_site
+from ..analyze.verdict import diagnose
 from ..model import LockReport, ThreadReport
 
 
@@ -25,7 +26,8 @@ def thread_doc(report: ThreadReport) -> dict[str, Any]:
     if s.facts.signal:
         doc["crash"] = {"signal": s.facts.signal,
                         "address": "0x%x" % s.facts.fault_address if s.facts.fault_address is not None
-                        else None, "message": None, "location": crash_site(s.frames) or None}
+                        else None, "message": s.facts.assertion,
+                        "location": s.facts.assertion_at or crash_site(s.frames) or None}
     if s.origin is not None:
         doc["origin"] = {"parent_lwp": s.parent_lwp, "frames": [f.name for f in s.origin]}
     return doc
@@ -46,10 +48,15 @@ def locks_doc(report: LockReport) -> list[dict[str, Any]]:
     return out
 
 
-def document(view: View, reports: Sequence[ThreadReport] | None = None) -> dict[str, Any]:
-    """The whole document: the chosen threads, their counts, locks and deadlocks."""
+def document(view: View, reports: Sequence[ThreadReport] | None = None,
+             why: bool = False) -> dict[str, Any]:
+    """The whole document: the chosen threads, their counts, locks and deadlocks; with `why`,
+    the verdict on the whole process."""
     chosen = view.reports if reports is None else reports
-    return {"threads": [thread_doc(r) for r in chosen], "summary": summary(chosen),
+    doc = {"threads": [thread_doc(r) for r in chosen], "summary": summary(chosen),
             "locks": locks_doc(view.analysis.locks), "deadlocks": view.analysis.locks.deadlocks,
             "lock_gaps": view.analysis.locks.gaps,
             "pid": view.analysis.pid, "version": __version__, "schema": SCHEMA}
+    if why:
+        doc["verdict"] = diagnose(view.analysis).doc()
+    return doc

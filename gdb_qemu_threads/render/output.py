@@ -7,17 +7,27 @@ from typing import Any, Sequence
 
 from ..analyze.classify import inherited_name
 from ..analyze.groups import View
+from ..analyze.verdict import diagnose
 from ..model import QEMU_ROLES, ThreadReport
 from .json_doc import document
 from .locks_text import lock_text
 from .text import grouped_table, summary_line, table
+from .verdict_text import verdict_text
 
 
 def render(view: View, opts: Any, colour_on: bool, width: int | None = None) -> str:
     """The text for parsed options `opts`: a JSON document, the lock report, or a table no
-    wider than `width` (None: unlimited)."""
+    wider than `width` (None: unlimited); with --why, the verdict first."""
+    why = bool(getattr(opts, "why", False))
     if opts.json:
-        return json.dumps(document(view), indent=1)
+        return json.dumps(document(view, why=why), indent=1)
+    body = _body(view, opts, colour_on, width)
+    if why:
+        return verdict_text(diagnose(view.analysis), width) + "\n\n" + body
+    return body
+
+
+def _body(view: View, opts: Any, colour_on: bool, width: int | None) -> str:
     everyone = view.analysis.reports
     if getattr(opts, "locks", False):
         return lock_text(everyone, view.locks, width)

@@ -13,6 +13,7 @@ import os
 from typing import Any, Callable
 
 from ..analyze.groups import View
+from ..analyze.verdict import diagnose
 from .graphs import dot_text
 from .report_html import page
 from .report_md import markdown
@@ -47,6 +48,8 @@ def _write(path: str, text: str, option: str) -> None:
 
 
 def write_report(view: View, path: str, meta: dict[str, Any]) -> str:
+    if "verdict" not in meta:  # the verdict on the whole process, as --why says it
+        meta = dict(meta, verdict=diagnose(view.analysis).summary)
     text = report_text(view, path, meta)
     if path == "-":
         return text.rstrip("\n")
