@@ -19,7 +19,6 @@ runs differ by more than most changes do; rows measured side by side can be comp
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import cbuild  # noqa: E402
 from gdbrun import PRELUDE, gdb_binary  # noqa: E402
+from qemu_vm import kvm_usable  # noqa: E402
 
 # Runs inside gdb: prints one JSON line with the timings.
 MEASURE = r'''
@@ -129,21 +129,6 @@ def side_by_side(label, checkouts, argv_for, repeat=5, target=0.5):
             print("%-40s ratio of each round: %s" % ("", " ".join("%.2f" % x for x in ratios)))
 
 
-KVM_GET_API_VERSION = 0xAE00
-
-
-def kvm_usable():
-    """/dev/kvm opens and speaks the one stable KVM API (version 12)."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        return fcntl.ioctl(fd, KVM_GET_API_VERSION) == 12
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5):
@@ -190,7 +175,7 @@ def main():
             raise SystemExit("--baseline %s: no gdb_qemu_threads/load.py there" % args.baseline)
         checkouts = [(" [baseline]", Path(args.baseline).resolve()), (" [this]", ROOT)]
     small = [int(n) for n in args.small_smp.split(",") if n.strip()]
-    accels = ["tcg"] + (["kvm"] if kvm_usable() else [])
+    accels = ["tcg"] + (["kvm"] if kvm_usable()[0] else [])
     with tempfile.TemporaryDirectory() as workdir:
         script = os.path.join(workdir, "measure.py")
         with open(script, "w") as handle:
