@@ -64,7 +64,11 @@ after_bt_and_qt = rss_kb()
 for _ in range(3):
     timed("qemu-threads")
 after = rss_kb()
-print("@@bench " + json.dumps({"threads": threads, "bt": min(bt), "qt": min(qt),
+extra = {}
+if os.environ.get("BENCH_WHY"):  # what the verdict and a few samples add
+    extra["why"] = min(timed("qemu-threads --why") for _ in range(REPEAT))
+    extra["sample"] = timed("qemu-threads --why --sample 5")
+print("@@bench " + json.dumps({"threads": threads, "bt": min(bt), "qt": min(qt), **extra,
                                "rss_before_kb": before, "rss_after_kb": after,
                                "rss_growth_qt_only_kb": after - after_bt_and_qt}))
 '''
@@ -83,10 +87,12 @@ def run_gdb(args, script_path, root=ROOT):
     return argv
 
 
-def measure(argv, repeat=5, timeout=900):
+def measure(argv, repeat=5, timeout=900, why=False):
+    env = dict(os.environ, BENCH_REPEAT=str(repeat))
+    if why:
+        env["BENCH_WHY"] = "1"
     out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                         env=dict(os.environ, BENCH_REPEAT=str(repeat)))
+                         stderr=subprocess.STDOUT, text=True, timeout=timeout, env=env)
     for line in out.stdout.splitlines():
         if line.startswith("@@bench "):
             return json.loads(line[len("@@bench "):])
@@ -104,6 +110,9 @@ def report(label, r, target=0.5):
                                   "" if ratio <= target else "  MISSED"))
     print("%-40s gdb RSS %d MB; growth over 3 more qemu-threads runs %+.1f MB"
           % ("", r["rss_after_kb"] // 1024, r["rss_growth_qt_only_kb"] / 1024.0))
+    if "why" in r:
+        print("%-40s qemu-threads --why %.1f ms; --why --sample 5 %.2f s (0.4 s of it the program "
+              "running between the stops)" % ("", r["why"] * 1e3, r["sample"]))
 
 
 def fixture(n, script, named, checkouts):
@@ -114,13 +123,13 @@ def fixture(n, script, named, checkouts):
                  lambda root: run_gdb(["break break_here", "run"], script, root) + ["--args"] + args)
 
 
-def side_by_side(label, checkouts, argv_for, repeat=5, target=0.5):
+def side_by_side(label, checkouts, argv_for, repeat=5, target=0.5, why=False):
     """A row per checkout. Over several rounds (checkouts alternating within each), the round
     of median ratio is shown, with every round's ratio."""
     results = {name: [] for name, _ in checkouts}
     for _ in range(ROUNDS):
         for name, root in checkouts:
-            results[name].append(measure(argv_for(root), repeat))
+            results[name].append(measure(argv_for(root), repeat, why=why and root == ROOT))
     for name, _ in checkouts:
         ratios = [r["qt"] / r["bt"] for r in results[name]]
         median = sorted(results[name], key=lambda r: r["qt"] / r["bt"])[len(ratios) // 2]
@@ -131,7 +140,7 @@ def side_by_side(label, checkouts, argv_for, repeat=5, target=0.5):
 
 
 
-def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5):
+def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5, why=False):
     qemu_bin = shutil.which("qemu-system-x86_64")
     if not qemu_bin:
         raise SystemExit("qemu-system-x86_64 is not installed (make install installs it)")
@@ -148,7 +157,8 @@ def qemu(smp, script, workdir, checkouts, accel="tcg", repeat=5, target=0.5):
             time.sleep(0.2)
         # one gdb after the other, on the same QEMU
         side_by_side("QEMU -smp %d (%s)" % (smp, accel.upper()), checkouts,
-                     lambda root: run_gdb([], script, root) + ["-p", str(proc.pid)], repeat, target)
+                     lambda root: run_gdb([], script, root) + ["-p", str(proc.pid)], repeat, target,
+                     why)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -186,7 +196,7 @@ def main():
             for smp in small:
                 for accel in accels:
                     qemu(smp, script, workdir, checkouts, accel, repeat=15, target=0.3)
-            qemu(args.smp, script, workdir, checkouts)
+            qemu(args.smp, script, workdir, checkouts, why=True)
         fixture(args.threads, script, True, checkouts)
         fixture(args.threads, script, False, checkouts)
 
