@@ -23,9 +23,9 @@ DEMO_COMMANDS=(gdb qemu-system-x86_64)
 # whose thread the tests look for. libglib2.0-dev and pkg-config: a fixture keeps QEMU's
 # object tree in real GLib hash tables. gdbserver: the recorder is tested over a remote target.
 TEST_PACKAGES=(gcc libc6-dev libc6-dbg binutils qemu-system-gui qemu-utils pulseaudio procps
-               libglib2.0-dev pkg-config gdbserver graphviz chromium python3-venv python3-pip)
+               libglib2.0-dev pkg-config gdbserver graphviz chromium time python3-venv python3-pip)
 TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium)
-TEST_DEBS=(libc6-dbg qemu-system-gui libglib2.0-dev pkg-config)
+TEST_DEBS=(libc6-dbg qemu-system-gui libglib2.0-dev pkg-config time)
 VENV_PACKAGES=(pytest pytest-timeout hypothesis mypy ruff types-tabulate types-Pygments playwright)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
