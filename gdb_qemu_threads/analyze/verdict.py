@@ -137,8 +137,8 @@ def diagnose(analysis: Analysis, table: SignatureTable = DEFAULT_TABLE) -> Diagn
         waiters = _waiters_of(lock_chains, report)
         text = _crash_text(report)
         if waiters:
-            text += "; %s wait%s for a lock it holds" % (
-                thread_range(waiters), "s" if len(waiters) == 1 else "")
+            text += "; %s wait%s for a lock %s holds" % (
+                thread_range(waiters), "s" if len(waiters) == 1 else "", label(report))
         findings.append(("crash", text, _nums(waiters) + [report.snapshot.num]))
     for cycle in analysis.locks.deadlocks:
         text, nums = _deadlock_text(analysis, cycle)

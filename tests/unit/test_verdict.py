@@ -219,3 +219,12 @@ def test_many_waiters_on_a_blocked_holder_make_one_chain_quickly():
         "the main loop (#1): pause_all_vcpus waits for the vCPUs that have not stopped "
         "(CPUState.stopped is false); naming them needs memory (a live process or a core) and "
         "QEMU's debug info for CPUState and the cpus list"]
+
+
+def test_threads_waiting_for_a_lock_the_crashed_thread_held_lead_to_it():
+    crashed = snap(1, MAIN, ["__pthread_kill_implementation", "raise", "qio_channel_writev_full",
+                             "io_channel_send_full"] + POLL[:2] + ["main_loop_wait"] + MAIN_START,
+                   signal="SIGABRT")
+    verdict = diagnose(analyze([crashed, vcpu_wanting_bql(3, MAIN + 3, owner=MAIN)], pid=MAIN))
+    assert verdict.kind == "crash" and verdict.chain == [3, 1]
+    assert verdict.summary.endswith("; thread 3 waits for a lock the main loop (#1) holds.")
