@@ -14,9 +14,9 @@ from gdbrun import LOADER, PRELUDE, PROBLEM_MARKERS, gdb_binary, gdb_env
 
 
 class GdbSession:
-    def __init__(self, load: bool = True) -> None:
+    def __init__(self, load: bool = True, env: dict | None = None) -> None:
         self.proc = subprocess.Popen([gdb_binary(), "-nx", "-q"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=gdb_env(),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=gdb_env(env),
                                      universal_newlines=True, errors="replace", bufsize=1)
         self.chunks: list[str] = []
         self.lock = threading.Lock()

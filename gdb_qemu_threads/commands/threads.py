@@ -83,10 +83,11 @@ class QemuThreadsCommand(gdb.Command):
         if opts.report or opts.dot:
             gdb.write(report_files.write(shown, opts.report, opts.dot) + "\n")
             return
-        colour_on = config.colour_on(opts.color, from_tty)
+        to_terminal = at_terminal(from_tty)
+        colour_on = config.colour_on(opts.color, to_terminal)
         if colour_on and opts.bt:
             GDB_STYLES.update(_gdb_styles())
-        gdb.write(render(shown, opts, colour_on, _width(from_tty)) + "\n")
+        gdb.write(render(shown, opts, colour_on, _width(to_terminal)) + "\n")
 
     def complete(self, text: str, word: str) -> list[str]:
         return complete(self.parser, text, word)
@@ -101,11 +102,18 @@ def _gdb_styles() -> dict[str, str]:
     return styles
 
 
-def _width(from_tty: bool) -> int | None:
+def at_terminal(from_tty: bool) -> bool:
+    """Typed at gdb's terminal, output going to it. gdb runs a command whose output goes into
+    a pipe (`| cmd | ...`) or a string as in batch mode, with width and height unlimited:
+    both unlimited is taken for that (set them to 0 by hand and colour needs --color on)."""
+    return from_tty and not (gdb.parameter("width") is None and gdb.parameter("height") is None)
+
+
+def _width(to_terminal: bool) -> int | None:
     """gdb's `width`; where gdb says unlimited, the terminal's when typed at one, else none."""
     value = gdb.parameter("width")
-    if value:
-        return int(value)
-    if from_tty and os.isatty(1):
+    if isinstance(value, int) and value:
+        return value
+    if to_terminal and os.isatty(1):
         return shutil.get_terminal_size().columns
     return None
