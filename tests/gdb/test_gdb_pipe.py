@@ -2,6 +2,7 @@
 `| qemu-threads | cat` and `to_string`, as for gdb's own `bt`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -32,10 +33,8 @@ def at_a_terminal(program, commands, timeout=60.0):
                     output += os.read(fd, 65536)
         os.write(fd, b"quit\n")
     finally:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
         os.close(fd)
     text = output.decode("utf-8", "replace").replace("\r\n", "\n")
     base = 3  # the commands' outputs follow the script's
