@@ -56,10 +56,11 @@ def test_a_thread_that_is_not_there_is_an_error(tmp_path):
 
 
 def test_names_that_are_not_utf8_are_shown_replaced(tmp_path):
-    program = build("odd_names.c", "debug")
+    program = build("named_threads.c", "debug")
     core = tmp_path / "core"
     run = run_gdb(["run", *json_command("qemu-threads --json"), "qemu-threads",
-                   "generate-core-file %s" % core], program=program, timeout=120).check()
+                   "generate-core-file %s" % core], program=program, args=["odd"],
+                  timeout=120).check()
     names = sorted(t["name"] for t in run.json()["threads"])
     assert names == ["caf\ufffd", program.name[:15], "x\ufffd-y"]
     assert "internal error" not in run.output

@@ -44,8 +44,8 @@ def at_a_terminal(program, commands, timeout=60.0):
 
 def test_colour_at_the_terminal_and_none_in_a_gdb_pipe(tmp_path):
     into = tmp_path / "piped.txt"  # the shell of a gdb pipe writes after gdb's next prompt
-    outputs = at_a_terminal(build("odd_names.c", "debug"), [
-        "run", "set width 80", "set height 24", "set style enabled on", "qemu-threads",
+    outputs = at_a_terminal(build("named_threads.c", "debug"), [
+        "run odd", "set width 80", "set height 24", "set style enabled on", "qemu-threads",
         "| qemu-threads | cat > %s" % into,
         "python print('@@string', repr(gdb.execute('qemu-threads', to_string=True)))"])
     direct, _, string = outputs[4:]

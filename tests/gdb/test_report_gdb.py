@@ -120,10 +120,10 @@ HOSTILE = ["<script>alert(1", "a|b`c`**d**", "[x](http://e.x)", "@everyone ```",
 
 
 def test_hostile_thread_names_stay_text(tmp_path):
-    binary = build("report_names.c", "debug")
+    binary = build("named_threads.c", "debug")
     md, page = tmp_path / "names.md", tmp_path / "names.html"
     run = run_gdb(["run", "qemu-threads --report %s" % md, "qemu-threads --report %s" % page,
-                   *json_command("qemu-threads --json"), "kill"], program=binary, timeout=120).check()
+                   *json_command("qemu-threads --json"), "kill"], program=binary, args=["markup"], timeout=120).check()
     names = {t["name"] for t in run.json_docs()[0]["threads"]}
     assert set(HOSTILE) <= names, names
     text = md.read_text()
