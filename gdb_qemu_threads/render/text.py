@@ -30,10 +30,6 @@ def state_text(report: ThreadReport) -> str:
     return "holds %s; %s" % (", ".join(v.holds), text) if v.holds else text
 
 
-def _state_cell(report: ThreadReport, enabled: bool) -> str:
-    return colour(state_text(report), STATE_COLOURS.get(report.verdict.state), enabled)
-
-
 def role_cell(report: ThreadReport, enabled: bool) -> str:
     return colour(role_text(report), ROLE_COLOURS.get(report.verdict.role), enabled)
 
