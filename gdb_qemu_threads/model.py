@@ -89,10 +89,15 @@ class ThreadFacts:
     waits_on_note: str | None = None  # what they are waited for, or why they could not be read
     cpu_seconds: float | None = None  # CPU time used since it started (/proc, live local only)
     cpu_share: float | None = None    # that time over its age: 1.0 is one CPU all along
+    # On a CPU or waiting in a run queue since it started (/proc schedstat): a spinning thread
+    # is ready all along even when a loaded host or a CPU quota gives it little CPU.
+    ready_seconds: float | None = None
+    ready_share: float | None = None  # that time over its age
     samples: int | None = None        # --sample: in how many stops it was seen
     sample_states: tuple[str, ...] = ()      # its state at each of them
     sample_moved: bool | None = None  # whether its stack changed between them
     sample_cpu_share: float | None = None    # CPU used over the time the program ran between them
+    sample_ready_share: float | None = None  # ready to run over that time
     assertion: str | None = None      # the failed assertion's text (from glibc's or GLib's message)
     assertion_at: str | None = None   # where it is in the sources: "file:line"
 

@@ -20,8 +20,10 @@ from .home import AT_HOME, NO_HOME, UNSURE, home_of, judge
 STATE_WORDS = {"guest": "in the guest", "io": "in I/O", "running": "running",
                "unknown": "in an unknown state"}
 
-# A thread that has used at least this share of a CPU since it started is named as busy.
+# A thread that has used, or been ready to run, at least this share of the time since it
+# started is named as busy; its readiness is told when it exceeds its CPU share by READY_MORE.
 BUSY_SHARE = 0.5
+READY_MORE = 0.2
 BUSY_SHOWN = 5
 
 # Kinds, most telling first: the first that applies is the verdict's kind.
@@ -78,15 +80,32 @@ def _deadlock_text(analysis: Analysis, cycle: Sequence[dict[str, Any]]) -> tuple
     return "; ".join(parts) + ": a deadlock", [entry["num"] for entry in cycle]
 
 
+def _busy(cpu: float | None, ready: float | None) -> bool:
+    """Used half a CPU, or was ready to run half the time (a loaded host gives it less)."""
+    return max(cpu or 0.0, ready or 0.0) >= BUSY_SHARE
+
+
+def _ready_text(cpu: float | None, ready: float | None) -> str:
+    """How long it waited for a CPU as well, when that tells more than its CPU share."""
+    if ready is None or ready - (cpu or 0.0) < READY_MORE:
+        return ""
+    return " and was ready to run %d%% of the time" % round(100 * ready)
+
+
 def _cpu_facts(analysis: Analysis) -> list[str]:
-    """The threads that have used most of a CPU since they started (live local processes)."""
+    """The threads that have used, or waited for, most of a CPU since they started (live local
+    processes)."""
     busy = sorted((r for r in analysis.reports
-                   if r.snapshot.facts.cpu_share is not None
-                   and r.snapshot.facts.cpu_share >= BUSY_SHARE),
-                  key=lambda r: -(r.snapshot.facts.cpu_share or 0.0))
-    return ["%s has used %d%% of a CPU since it started (%.1f s of CPU): busy or spinning"
-            % (label(r), round(100 * (r.snapshot.facts.cpu_share or 0.0)),
-               r.snapshot.facts.cpu_seconds or 0.0) for r in busy[:BUSY_SHOWN]]
+                   if _busy(r.snapshot.facts.cpu_share, r.snapshot.facts.ready_share)),
+                  key=lambda r: -max(r.snapshot.facts.cpu_share or 0.0,
+                                     r.snapshot.facts.ready_share or 0.0))
+    out = []
+    for report in busy[:BUSY_SHOWN]:
+        facts = report.snapshot.facts
+        out.append("%s has used %d%% of a CPU since it started (%.1f s of CPU)%s: busy or spinning"
+                   % (label(report), round(100 * (facts.cpu_share or 0.0)), facts.cpu_seconds or 0.0,
+                      _ready_text(facts.cpu_share, facts.ready_share)))
+    return out
 
 
 def _sample_facts(analysis: Analysis) -> list[str]:
@@ -97,17 +116,18 @@ def _sample_facts(analysis: Analysis) -> list[str]:
     out = []
     for report in sampled:
         facts = report.snapshot.facts
-        share = facts.sample_cpu_share
+        share, ready = facts.sample_cpu_share, facts.sample_ready_share
         states = facts.sample_states
         stuck = all(s in ("blocked", "lock") for s in states)
-        if share is not None and share >= BUSY_SHARE:
+        if _busy(share, ready):
             what = "busy" if facts.sample_moved else "spinning in one place"
         elif stuck and not facts.sample_moved:
             what = "stuck"
         else:
             continue
         counts = ", ".join("%s in %d" % (s, states.count(s)) for s in dict.fromkeys(states))
-        cpu = "%d%% of a CPU, " % round(100 * share) if share is not None else ""
+        cpu = "%d%% of a CPU%s, " % (round(100 * share), _ready_text(share, ready)) \
+            if share is not None else ""
         out.append("%s: %sstack %s, %s of %d samples: %s" % (
             label(report), cpu, "moving" if facts.sample_moved else "still", counts,
             facts.samples or 0, what))

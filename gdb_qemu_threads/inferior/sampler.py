@@ -143,3 +143,5 @@ def _merge(first: list[ThreadSnapshot], readings: list[list[ThreadSnapshot]],
         facts.sample_moved = len({tuple(f.pc for f in by_lwp[i][snap.lwp].frames) for i in seen}) > 1
         if facts.cpu_seconds is not None and last.facts.cpu_seconds is not None and running > 0:
             facts.sample_cpu_share = (last.facts.cpu_seconds - facts.cpu_seconds) / running
+        if facts.ready_seconds is not None and last.facts.ready_seconds is not None and running > 0:
+            facts.sample_ready_share = (last.facts.ready_seconds - facts.ready_seconds) / running

@@ -35,8 +35,10 @@ def test_a_spinning_vcpu_is_busy_and_the_rest_is_left_as_found(tmp_path):
     sampled_facts = [f for f in verdict["facts"] if "samples" in f]
     assert len(sampled_facts) == 1 and sampled_facts[0].startswith("vCPU 0 (#%d): " % num)
     # a tight loop may be caught at one instruction every time: CPU-bound either way
-    assert re.search(r"\d+% of a CPU, stack (moving|still), running in 5 of 5 samples: "
-                     r"(busy|spinning in one place)$", sampled_facts[0]), sampled_facts
+    # on a loaded host it gets less than a CPU, and is ready to run all the same
+    assert re.search(r"\d+% of a CPU( and was ready to run \d+% of the time)?, stack "
+                     r"(moving|still), running in 5 of 5 samples: (busy|spinning in one place)$",
+                     sampled_facts[0]), sampled_facts
     before, after = run.stdout.split("@@json-begin@@")[0], run.stdout.split("@@json-end@@")[1]
     for name in ("SIGINT", "SIGUSR1"):  # gdb's handling restored
         found = [[ln for ln in text.splitlines() if ln.startswith(name + " ")]

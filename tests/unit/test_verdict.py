@@ -228,3 +228,29 @@ def test_threads_waiting_for_a_lock_the_crashed_thread_held_lead_to_it():
     verdict = diagnose(analyze([crashed, vcpu_wanting_bql(3, MAIN + 3, owner=MAIN)], pid=MAIN))
     assert verdict.kind == "crash" and verdict.chain == [3, 1]
     assert verdict.summary.endswith("; thread 3 waits for a lock the main loop (#1) holds.")
+
+
+def _vcpu_in_guest(num: int, lwp: int, **facts) -> ThreadSnapshot:
+    return snap(num, lwp, ["cpu_exec", "tcg_cpu_exec", "mttcg_cpu_thread_fn"] + START,
+                name="CPU %d/TCG" % (num - 2), **facts)
+
+
+def test_a_thread_ready_to_run_all_along_is_busy_even_when_the_host_gave_it_little_cpu():
+    main = snap(1, MAIN, POLL[:2] + ["os_host_main_loop_wait", "main_loop_wait"] + MAIN_START)
+    starved = _vcpu_in_guest(2, MAIN + 1, cpu_seconds=0.9, cpu_share=0.3, ready_seconds=2.9,
+                             ready_share=0.97)
+    asleep = _vcpu_in_guest(3, MAIN + 2, cpu_seconds=0.1, cpu_share=0.03, ready_seconds=0.12,
+                            ready_share=0.04)
+    facts = diagnose(analyze([main, starved, asleep], pid=MAIN)).facts
+    busy = [f for f in facts if "of a CPU since it started" in f]
+    assert busy == ["vCPU 0 (#2) has used 30% of a CPU since it started (0.9 s of CPU) and was "
+                    "ready to run 97% of the time: busy or spinning"], facts
+
+
+def test_a_busy_thread_on_an_idle_host_is_told_by_its_cpu_share_alone():
+    main = snap(1, MAIN, POLL[:2] + ["os_host_main_loop_wait", "main_loop_wait"] + MAIN_START)
+    busy = _vcpu_in_guest(2, MAIN + 1, cpu_seconds=2.0, cpu_share=0.95, ready_seconds=2.1,
+                          ready_share=0.99)
+    facts = diagnose(analyze([main, busy], pid=MAIN)).facts
+    assert "vCPU 0 (#2) has used 95% of a CPU since it started (2.0 s of CPU): busy or spinning" \
+        in facts, facts
