@@ -16,6 +16,12 @@ from ..vocab import WAIT_ARGUMENTS, canonical
 # A thread asleep in futex(2) on x86-64: the syscall number stays in orig_rax (rax holds the
 # return value once interrupted) and the futex address in rdi.
 SYS_FUTEX_X86_64 = 202
+# glibc's pthread_cond_t since 2.25 (x86-64): __wrefs at 36, __g_signals[2] at 40.
+WREFS, G_SIGNALS, COND_SIZE = 36, 40, 48
+# The waits whose futex word lies inside a condition variable, and the frame its address is
+# filed under once found (as a reader with debug info files pthread_cond_wait's argument).
+COND_TYPES = ("QemuCond", "condition variable")
+COND_KEY = "pthread_cond_wait"
 _FORMATTED = re.compile(r"<([^<>]+)>")
 ByteOrder = Literal["little", "big"]
 
@@ -72,6 +78,11 @@ class LockProbes:
         site = wait_site(snap.frames, snap.facts)
         if site is None or site.address is None:
             return
+        if site.type in COND_TYPES and site.address == snap.facts.futex:
+            found = self.cond_of_futex(site.address)
+            if found is not None:  # the object's own address, as debug info gives it
+                snap.facts.wait_args[COND_KEY] = found
+                site = wait_site(snap.frames, snap.facts) or site
         snap.facts.wait_symbol = self.symbol(site.address)
         if site.kind == "event":
             return
@@ -81,6 +92,20 @@ class LockProbes:
             return  # not in the core file, or a bad address
         snap.facts.lock_words = tuple(int.from_bytes(raw[i:i + 4], self.byteorder(), signed=True)
                                          for i in range(0, len(raw), 4))
+
+    def cond_of_futex(self, futex: int) -> int | None:
+        """The pthread_cond_t whose __g_signals word a thread sleeps on (glibc 2.25 and later).
+
+        The object is 8-byte aligned and __g_signals[0] and [1] sit at 40 and 44, so the
+        futex's alignment tells which; memory confirms it: the object's __wrefs (at 36)
+        counts this waiter from bit 3 up. Older glibc lays it out otherwise: None then."""
+        start = futex - (G_SIGNALS if futex % 8 == 0 else G_SIGNALS + 4)
+        try:
+            raw = self.inferior.read_memory(start, COND_SIZE).tobytes()
+        except (gdb.error, ValueError, OverflowError):
+            return None  # not in the core file
+        wrefs = int.from_bytes(raw[WREFS:WREFS + 4], self.byteorder())
+        return start if futex % 4 == 0 and wrefs >> 3 >= 1 else None
 
     def byteorder(self) -> ByteOrder:
         if self._byteorder is None:
