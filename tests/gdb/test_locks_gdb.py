@@ -159,9 +159,8 @@ def test_a_saved_backtrace_groups_the_waiters_by_lock(observed, variant, tmp_pat
         assert offline["owner_lwp"] is None  # memory is not in a text dump
         if truth["kind"] == "mutex" or variant == "debug":  # an event's address is an argument
             assert offline["address"] == live[truth["tid"]]["waits_for"]["address"]
-        if truth["kind"] == "mutex":
-            if truth["name"] == "BQL" or variant == "debug":
-                assert offline["name"] == truth["name"], (truth, offline)
+        if truth["kind"] == "mutex" and (truth["name"] == "BQL" or variant == "debug"):
+            assert offline["name"] == truth["name"], (truth, offline)
     assert doc["deadlocks"] == []  # cycles need owners
     text = run_offline("--locks")
     assert "locks have no known owner" in text
