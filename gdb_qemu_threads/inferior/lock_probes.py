@@ -83,6 +83,8 @@ class LockProbes:
             if found is not None:  # the object's own address, as debug info gives it
                 snap.facts.wait_args[COND_KEY] = found
                 site = wait_site(snap.frames, snap.facts) or site
+        if site.address is None:
+            return
         snap.facts.wait_symbol = self.symbol(site.address)
         if site.kind == "event":
             return
