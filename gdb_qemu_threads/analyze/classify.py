@@ -224,6 +224,8 @@ def _verdict(snap: ThreadSnapshot, match: Match | None, process_accel: str | Non
         verdict.accel = facts.accel or sig.accel or process_accel
         if not sig.accel and verdict.accel and not facts.accel:
             verdict.evidence += "; accelerator from the other vCPUs"
+        elif not sig.accel and facts.accel_source:
+            verdict.evidence += "; accelerator from %s" % facts.accel_source
         if facts.vcpu is not None:
             verdict.vcpu = facts.vcpu
             verdict.evidence += "; index from %s" % (facts.vcpu_source or "debug info")
