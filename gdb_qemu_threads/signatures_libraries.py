@@ -94,9 +94,8 @@ LIBRARY_SIGNATURES: tuple[Signature, ...] = (
                   "incoming coroutine reaches it through qemu_loadvm_state (named), COLO's "
                   "thread through its exported entry"),
     # GLib's worker context: glib_worker_main loops on g_main_context_iteration, and no other
-    # thread function of GLib does. Its frames are libglib's own, so this matches only where
-    # the dump names no libraries (eu-stack without -m): with "from libglib" frames gdb's text
-    # leaves it unknown.
+    # thread function of GLib does. It matches where the ?? frames under it are all libglib's
+    # (a core or an attach of a stripped GLib) or name no library (eu-stack without -m).
     _sig("gmain-stripped", "gmain", "GLib worker context", qemu=False,
          after_anon=["g_main_context_iteration"],
          versions="glib_worker_main (glib/gmain.c, static): g_main_context_iteration in a loop"),
