@@ -25,9 +25,11 @@ DEMO_COMMANDS=(gdb qemu-system-x86_64)
 # thread-creation recorder breaks on. qemu-system-gui: QEMU's PulseAudio driver (audio-pa.so),
 # whose thread the tests look for. libglib2.0-dev and pkg-config: a fixture keeps QEMU's
 # object tree in real GLib hash tables. gdbserver: the recorder is tested over a remote target.
+# dbus: a private session bus for QEMU's D-Bus display (qemu-system-gui has it too).
 TEST_PACKAGES=(gcc libc6-dev libc6-dbg binutils qemu-system-gui qemu-utils pulseaudio procps
-               libglib2.0-dev pkg-config gdbserver graphviz chromium time python3-venv python3-pip)
-TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium)
+               libglib2.0-dev pkg-config gdbserver graphviz chromium time python3-venv python3-pip
+               dbus)
+TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium dbus-daemon dbus-send)
 TEST_DEBS=(libc6-dbg qemu-system-gui libglib2.0-dev pkg-config time)
 VENV_PACKAGES=(pytest pytest-timeout hypothesis mypy ruff types-tabulate types-Pygments playwright)
 
