@@ -45,6 +45,8 @@ def test_migration_threads_without_names(path: Path) -> None:
         assert "live_migration" in decided
         migration = next(v for t, v in verdicts.items() if truth["comm"][str(t)] == "live_migration")
         assert migration.confidence == "low" and "migration_rate_limit" in migration.evidence
+    if "return path" in truth["comm"].values():
+        assert "return path" in decided
     if "postcopy/listen" in truth["comm"].values():
         assert "postcopy/listen" in decided
 
