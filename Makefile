@@ -40,5 +40,5 @@ bench:
 	@for b in bench/bench_*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf .venv .venv-gdb-newest .deps tests/.build .pytest_cache .hypothesis .benchmarks
+	rm -rf .venv .venv-gdb-newest .qemu-newest .deps tests/.build .pytest_cache .hypothesis .benchmarks
 	find . -name __pycache__ -prune -exec rm -rf {} +

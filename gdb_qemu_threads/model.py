@@ -74,6 +74,7 @@ class ThreadFacts:
     vcpu: int | None = None           # CPU index
     vcpu_source: str | None = None    # where it came from, for the evidence
     accel: str | None = None
+    accel_source: str | None = None   # where it came from, where not from the frames
     iothread: str | None = None       # iothread id
     iothread_source: str | None = None
     futex: int | None = None          # address of the futex(2) it sleeps in (frame 0's registers)

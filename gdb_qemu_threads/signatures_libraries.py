@@ -87,6 +87,12 @@ LIBRARY_SIGNATURES: tuple[Signature, ...] = (
                   "main thread calls them too, under named main-loop frames. Seen: "
                   "migration_rate_limit (throttled) in Debian's 7.2; pending split into "
                   "_estimate/_exact in 8.0"),
+    _sig("return-path-stripped", "migration-return-path", "migration return path",
+         after_anon=["qemu_get_be16"],
+         versions="source_return_path_thread (migration/migration.c, static) reads each message "
+                  "with qemu_get_be16 (its type, then its length), called directly: seen under "
+                  "its ?? frames in Debian's 7.2 and 10.0. Loading the stream reaches it through "
+                  "named frames (qemu_loadvm_state_main, vmstate_load_state)"),
     _sig("postcopy-listen-stripped", "postcopy", "postcopy listen thread (destination)",
          after_anon=["qemu_loadvm_state_main"],
          versions="postcopy_ram_listen_thread (migration/savevm.c, static) <=10.0 calls "
@@ -94,9 +100,8 @@ LIBRARY_SIGNATURES: tuple[Signature, ...] = (
                   "incoming coroutine reaches it through qemu_loadvm_state (named), COLO's "
                   "thread through its exported entry"),
     # GLib's worker context: glib_worker_main loops on g_main_context_iteration, and no other
-    # thread function of GLib does. Its frames are libglib's own, so this matches only where
-    # the dump names no libraries (eu-stack without -m): with "from libglib" frames gdb's text
-    # leaves it unknown.
+    # thread function of GLib does. It matches where the ?? frames under it are all libglib's
+    # (a core or an attach of a stripped GLib) or name no library (eu-stack without -m).
     _sig("gmain-stripped", "gmain", "GLib worker context", qemu=False,
          after_anon=["g_main_context_iteration"],
          versions="glib_worker_main (glib/gmain.c, static): g_main_context_iteration in a loop"),

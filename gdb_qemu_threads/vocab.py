@@ -162,6 +162,9 @@ GUEST_RUN = _names("hv_vcpu_run hv_vcpu_run_until WHvRunVirtualProcessor nvmm_vc
 TCG_EXEC = _names("cpu_tb_exec cpu_exec_loop cpu_exec_setjmp cpu_exec tcg_cpu_exec code_gen_buffer")
 # With debug info, these functions' CPUState argument gives the vCPU index (`cpu_index`);
 # `arg` is a thread function's void * argument, which QEMU passes a CPUState in.
+# Where every accelerator's vCPU sleeps (system/cpus.c): they do not say which accelerator.
+VCPU_NEUTRAL_WAITS = frozenset({"qemu_wait_io_event", "qemu_process_cpu_events",
+                                "qemu_wait_io_event_common", "qemu_process_cpu_events_common"})
 CPU_INDEX_ARGUMENTS: dict[str, str] = {
     "kvm_vcpu_thread_fn": "arg", "qemu_kvm_cpu_thread_fn": "arg", "mttcg_cpu_thread_fn": "arg",
     "tcg_cpu_thread_fn": "arg", "qemu_tcg_cpu_thread_fn": "arg", "hvf_cpu_thread_fn": "arg",

@@ -8,8 +8,11 @@
 #              PulseAudio, GLib's headers, gdbserver, Graphviz and Chromium (the HTML report is
 #              opened in it), .venv (pytest, hypothesis, mypy, ruff, playwright) and
 #              .venv-gdb-newest (the newest gdb, from PyPI, to run the suite under it too)
+#   qemu-newest a newer QEMU beside the system's, never replacing it: Debian bookworm-backports'
+#              packages, fetched with an apt configuration of our own and unpacked into
+#              .qemu-newest/, run through .qemu-newest/qemu-system-x86_64
 # As root it runs apt-get; otherwise it prints the command to run.
-# Usage: scripts/setup.sh [extension|demo|test|venv|gdb-newest]   (GDB=... picks the gdb)
+# Usage: scripts/setup.sh [extension|demo|test|venv|gdb-newest|qemu-newest]   (GDB=... picks the gdb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,9 +25,11 @@ DEMO_COMMANDS=(gdb qemu-system-x86_64)
 # thread-creation recorder breaks on. qemu-system-gui: QEMU's PulseAudio driver (audio-pa.so),
 # whose thread the tests look for. libglib2.0-dev and pkg-config: a fixture keeps QEMU's
 # object tree in real GLib hash tables. gdbserver: the recorder is tested over a remote target.
+# dbus: a private session bus for QEMU's D-Bus display (qemu-system-gui has it too).
 TEST_PACKAGES=(gcc libc6-dev libc6-dbg binutils qemu-system-gui qemu-utils pulseaudio procps
-               libglib2.0-dev pkg-config gdbserver graphviz chromium time python3-venv python3-pip)
-TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium)
+               libglib2.0-dev pkg-config gdbserver graphviz chromium time python3-venv python3-pip
+               dbus)
+TEST_COMMANDS=(gcc strip qemu-img pulseaudio pgrep gdbserver dot chromium dbus-daemon dbus-send)
 TEST_DEBS=(libc6-dbg qemu-system-gui libglib2.0-dev pkg-config time)
 VENV_PACKAGES=(pytest pytest-timeout hypothesis mypy ruff types-tabulate types-Pygments playwright)
 
@@ -133,11 +138,61 @@ gdb_newest() {
     touch "$stamp"
 }
 
+# QEMU 10.0 from bookworm-backports, unpacked (dpkg -x) into .qemu-newest/root: apt's lists and
+# cache live in .qemu-newest/apt, so the system's apt sources and its QEMU stay as they are.
+# (10.0.2 when this was written; the suite keeps only its newest build.) SeaBIOS comes from there
+# too: 10.0's firmware needs one newer than bookworm's.
+NEWEST_SUITE="bookworm-backports"
+# Libraries the newer QEMU and the modules the tests load link, all in bookworm itself.
+NEWEST_LIBS=(libbpf1 libcapstone4 libfuse3-3 libpmem1 librdmacm1 libibverbs1 liburing2
+             libvdeplug2 libnuma1 libaio1 libfdt1 libslirp0 libpulse0 libepoxy0 libgbm1)
+qemu_newest() {
+    local dir=.qemu-newest stamp apt debs missing pkg
+    stamp=$dir/.installed
+    [ -e "$stamp" ] && [ -x "$dir/qemu-system-x86_64" ] && return 0
+    command -v apt-get >/dev/null 2>&1 || { say "the newer QEMU needs apt-get and dpkg (Debian 12)"; exit 1; }
+    missing=$(missing_debs "${NEWEST_LIBS[@]}")
+    if [ -n "$missing" ]; then say "missing for the newer QEMU: $(echo $missing)"; apt_install $missing; fi
+    say "fetching QEMU from $NEWEST_SUITE into $dir"
+    rm -rf "$dir"
+    apt=$PWD/$dir/apt
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$dir/root"
+    printf 'deb http://deb.debian.org/debian %s main\n' "$NEWEST_SUITE" > "$apt/sources.list"
+    local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
+                -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+                -o APT::Sandbox::User=root)
+    apt-get -qq "${opts[@]}" update
+    debs=()
+    for pkg in qemu-system-x86 qemu-system-common qemu-system-data qemu-system-gui \
+               qemu-system-modules-opengl seabios; do
+        debs+=("$pkg/$NEWEST_SUITE")
+    done
+    (cd "$apt/debs" && apt-get -qq "${opts[@]}" download "${debs[@]}")
+    for pkg in "$apt"/debs/*.deb; do dpkg -x "$pkg" "$dir/root"; done
+    rm -rf "$apt/debs" "$apt/cache"
+    # QEMU_MODULE_DIR: its own modules (audio-pa, ui-dbus), not the system's 7.2 ones; -L: its
+    # own firmware. exec keeps the process id, so gdb -p sees the real binary.
+    cat > "$dir/qemu-system-x86_64" <<'WRAPPER'
+#!/bin/sh
+here=$(dirname "$(readlink -f "$0")")/root
+QEMU_MODULE_DIR=$here/usr/lib/x86_64-linux-gnu/qemu
+export QEMU_MODULE_DIR
+exec "$here/usr/bin/qemu-system-x86_64" -L "$here/usr/share/qemu" -L "$here/usr/share/seabios" "$@"
+WRAPPER
+    chmod +x "$dir/qemu-system-x86_64"
+    if ldd "$dir/root/usr/bin/qemu-system-x86_64" | grep 'not found'; then
+        say "the newer QEMU misses the libraries above"; exit 1
+    fi
+    "$dir/qemu-system-x86_64" -version | head -1 >&2
+    touch "$stamp"
+}
+
 case "${1:-demo}" in
     extension) extension ;;
     demo) demo_system; extension ;;
     venv) venv ;;
     gdb-newest) venv; gdb_newest ;;
-    test) demo_system; test_system; venv; extension; gdb_newest ;;
-    *) say "usage: $0 [extension|demo|test|venv|gdb-newest]"; exit 2 ;;
+    qemu-newest) qemu_newest ;;
+    test) demo_system; test_system; venv; extension; gdb_newest; qemu_newest ;;
+    *) say "usage: $0 [extension|demo|test|venv|gdb-newest|qemu-newest]"; exit 2 ;;
 esac

@@ -2,6 +2,9 @@
 
 The truth the tests compare with comes from QEMU itself (QMP `query-cpus-fast` and
 `query-iothreads` thread ids) and from /proc, never from the code under test.
+
+QEMUS lists the builds to test: the system's and a newer one that scripts/setup.sh qemu-newest
+unpacks beside it (installed on first use; a failure to install fails the test).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from typing import Sequence
 
 KVM_GET_API_VERSION = 0xAE00
@@ -40,6 +44,51 @@ def qemu_binary() -> str:
         raise RuntimeError("qemu-system-x86_64 is needed by the tests and is not installed "
                            "(make test installs it)")
     return path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+NEWEST = ROOT / ".qemu-newest" / "qemu-system-x86_64"
+
+
+def version_of(command: str) -> str:
+    """"7.2" from "QEMU emulator version 7.2.22 (Debian ...)"."""
+    out = subprocess.run([command, "-version"], capture_output=True, text=True, timeout=60).stdout
+    words = out.split()
+    if "version" not in words:
+        raise RuntimeError("%s -version printed no version: %r" % (command, out[:200]))
+    return ".".join(words[words.index("version") + 1].split(".")[:2])
+
+
+class Qemu:
+    """One QEMU build to test: `id` is its major.minor version, for test ids."""
+
+    def __init__(self, id: str, newest: bool) -> None:
+        self.id = id
+        self.newest = newest
+
+    def __repr__(self) -> str:
+        return "Qemu(%s)" % self.id
+
+    def command(self) -> str:
+        """What runs it; the newest is installed here when it is missing."""
+        if not self.newest:
+            return qemu_binary()
+        if not NEWEST.exists():
+            done = subprocess.run([str(ROOT / "scripts" / "setup.sh"), "qemu-newest"],
+                                  capture_output=True, text=True, timeout=900)
+            if done.returncode != 0 or not NEWEST.exists():
+                raise RuntimeError("scripts/setup.sh qemu-newest failed: %s" % done.stderr[-2000:])
+        return str(NEWEST)
+
+
+def _qemus() -> list[Qemu]:
+    system = shutil.which("qemu-system-x86_64")
+    return [Qemu(version_of(system) if system else "system", newest=False),
+            Qemu(version_of(str(NEWEST)) if NEWEST.exists() else "newest", newest=True)]
+
+
+QEMUS = _qemus()
+SYSTEM_QEMU = QEMUS[0]
 
 
 class QMP:
@@ -82,11 +131,14 @@ class QemuVM:
 
     def __init__(self, accel: str = "tcg", smp: int = 2, names: bool = True,
                  iothreads: Sequence[str] = (), vnc: bool = False, worker: bool = False,
-                 extra: Sequence[str] = ()) -> None:
+                 extra: Sequence[str] = (), qemu: Qemu | None = None, memory: int = 128,
+                 env: dict | None = None) -> None:
         self.dir = tempfile.mkdtemp(prefix="qemu-vm-")
         self.accel = accel
+        self.qemu = qemu or SYSTEM_QEMU
+        self.env = env
         accel_arg = {"tcg": "tcg,thread=multi", "tcg-rr": "tcg,thread=single", "kvm": "kvm"}[accel]
-        self.argv: list[str] = [qemu_binary(), "-M", "q35", "-m", "128", "-smp", str(smp),
+        self.argv: list[str] = [self.qemu.command(), "-M", "q35", "-m", str(memory), "-smp", str(smp),
                                 "-nodefaults", "-display", "none", "-accel", accel_arg,
                                 "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % self.dir]
         if names:
@@ -106,7 +158,8 @@ class QemuVM:
 
     def __enter__(self) -> QemuVM:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+                                     stderr=subprocess.PIPE, start_new_session=True,
+                                     env=self.env)
         deadline = time.time() + 30
         path = os.path.join(self.dir, "qmp.sock")
         while True:
@@ -134,6 +187,11 @@ class QemuVM:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    @property
+    def exe(self) -> str:
+        """The running binary (what gdb needs beside a core): a wrapper may have exec'd it."""
+        return os.readlink("/proc/%d/exe" % self.pid)
 
     def tids(self) -> list[int]:
         return sorted(int(t) for t in os.listdir("/proc/%d/task" % self.pid))

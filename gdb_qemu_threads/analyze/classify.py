@@ -24,6 +24,7 @@ from .states import decide_state
 
 HIGH, LOW = "high", "low"
 
+GLIB_OBJECTS = ("libglib-2.0.so",)
 ACCEL_NAMES = {"kvm": "KVM", "tcg": "TCG", "hvf": "HVF", "whpx": "WHPX", "nvmm": "NVMM",
                "hax": "HAX", "xen": "Xen", "qtest": "qtest", "mshv": "MSHV"}
 
@@ -63,8 +64,9 @@ def match_frames(frames: Sequence[Frame], table: SignatureTable) -> Match | None
 
 
 def match_after_anonymous(frames: Sequence[Frame], table: SignatureTable) -> Match | None:
-    """Stripped builds: the first named function above the ?? thread function of the executable."""
-    skipped_exe = False
+    """Stripped builds: the first named function above the ?? thread function of the executable,
+    or, for a library's thread (not QEMU's), above ?? frames that are all GLib's own."""
+    skipped_exe = skipped_glib = False
     for frame in reversed(frames):
         fn = frame.function
         if canonical(fn) in THREAD_START or _is_anonymous_start(frame):
@@ -72,10 +74,16 @@ def match_after_anonymous(frames: Sequence[Frame], table: SignatureTable) -> Mat
         if not fn and not frame.library:
             skipped_exe = True
             continue
-        if fn and skipped_exe and fn in table.after_anon:
-            sig = table.after_anon[fn]
-            return Match(sig, "after-anon", "%s under an unnamed QEMU thread function" % fn, LOW, {})
-        return None
+        if not fn and _basename(frame.library).startswith(GLIB_OBJECTS):
+            skipped_glib = True  # g_thread_proxy and GLib's static thread functions
+            continue
+        sig = table.after_anon.get(fn or "")
+        if sig is None or not (skipped_exe or skipped_glib):
+            return None
+        if skipped_glib and (sig.qemu or skipped_exe):
+            return None  # QEMU's code, or a thread function outside GLib: nothing decides
+        where = "GLib's" if skipped_glib else "an unnamed QEMU"
+        return Match(sig, "after-anon", "%s under %s thread function" % (fn, where), LOW, {})
     return None
 
 
@@ -224,6 +232,8 @@ def _verdict(snap: ThreadSnapshot, match: Match | None, process_accel: str | Non
         verdict.accel = facts.accel or sig.accel or process_accel
         if not sig.accel and verdict.accel and not facts.accel:
             verdict.evidence += "; accelerator from the other vCPUs"
+        elif not sig.accel and facts.accel_source:
+            verdict.evidence += "; accelerator from %s" % facts.accel_source
         if facts.vcpu is not None:
             verdict.vcpu = facts.vcpu
             verdict.evidence += "; index from %s" % (facts.vcpu_source or "debug info")

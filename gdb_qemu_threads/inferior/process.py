@@ -5,6 +5,9 @@ import os
 
 import gdb
 
+from ..model import ThreadSnapshot
+from ..vocab import VCPU_NEUTRAL_WAITS, canonical
+
 # Registers holding a function's first two arguments at its entry, by architecture.
 _ARG_REGISTERS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
 
@@ -17,6 +20,37 @@ def arch_key(name: str) -> str | None:
 def arg_registers() -> tuple[str, str] | None:
     key = arch_key(gdb.selected_inferior().architecture().name())
     return _ARG_REGISTERS[key] if key else None
+
+
+# QEMU's flags for the accelerator in use (accel/kvm, accel/tcg), exported even by stripped builds.
+_ACCEL_FLAGS = (("kvm", "kvm_allowed"), ("tcg", "tcg_allowed"))
+
+
+def accelerator_flags(inferior: gdb.Inferior) -> tuple[str, str] | None:
+    """(accelerator, flag) when exactly one of QEMU's kvm_allowed and tcg_allowed is set;
+    None where either is missing or unreadable. Memory only: a core file has it too."""
+    on = []
+    for accel, symbol in _ACCEL_FLAGS:
+        try:
+            address = int(gdb.parse_and_eval("(unsigned long)&%s" % symbol))
+            if inferior.read_memory(address, 1).tobytes() != b"\0":
+                on.append((accel, symbol))
+        except (gdb.error, gdb.MemoryError, RuntimeError, ValueError):
+            return None
+    return on[0] if len(on) == 1 else None
+
+
+def accel_from_flags(inferior: gdb.Inferior, snapshots: list[ThreadSnapshot]) -> None:
+    """A vCPU seen only in the accelerator-neutral wait (qemu_wait_io_event under a static
+    thread function) takes the accelerator from QEMU's flags: QEMU 10.0 builds TCG in, so
+    no accel-tcg module says it."""
+    neutral = [s for s in snapshots if s.facts.accel is None
+               and any(canonical(f.function or "") in VCPU_NEUTRAL_WAITS for f in s.frames)]
+    found = accelerator_flags(inferior) if neutral else None
+    if found is None:
+        return
+    for snap in neutral:
+        snap.facts.accel, snap.facts.accel_source = found[0], "QEMU's %s" % found[1]
 
 
 def target_kind(inferior: gdb.Inferior) -> str | None:

@@ -22,7 +22,7 @@ from . import qom, stacks
 from .cputime import cpu_times
 from .lock_probes import LockProbes
 from .ownerless import explain_ownerless
-from .process import KeepSelection, arg_registers, is_local_live, target_kind, thread_name
+from .process import KeepSelection, accel_from_flags, arg_registers, is_local_live, target_kind, thread_name
 from .signals import may_have_crashed as _may_have_crashed
 from .signals import signal_facts
 
@@ -309,6 +309,7 @@ def read_process(max_frames: int = 64, want_lines: bool = False,
                 if found:
                     held[owner] = found
         explain_ownerless(threads, snapshots)  # pause_all_vcpus, synchronize_rcu: whom they wait for
+    accel_from_flags(inferior, snapshots)
     cpu_times(inferior, snapshots)
     return Reading(snapshots, inferior.pid, held,
                    "core" if target_kind(inferior) == "core" else "live")

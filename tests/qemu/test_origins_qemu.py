@@ -1,10 +1,7 @@
 """qemu-thread-origins on a real QEMU run under gdb: QEMU's own threads and a library's."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import time
 
 import pytest
 
@@ -12,7 +9,6 @@ from gdbrun import json_command, run_gdb
 from origins_gdbserver import gdbserver, remote
 
 QEMU = shutil.which("qemu-system-x86_64")
-PULSEAUDIO = shutil.which("pulseaudio")
 pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 is not installed")
 CMD = "qemu-thread-origins"
 
@@ -72,32 +68,6 @@ def test_every_qemu_thread_comes_from_qemu_thread_create(tmp_path, over_gdbserve
     assert "hd_geometry_guess" in names["worker"]["frames"]
     assert "user_creatable_complete" in names["IO io0"]["frames"]
     assert names["IO io0"]["role"] == "iothread" and names["CPU 1/TCG"]["role"] == "vcpu"
-
-
-@pytest.fixture
-def pulse_server(tmp_path):
-    if PULSEAUDIO is None:
-        pytest.skip("pulseaudio is not installed")
-    home = tmp_path / "pulse"
-    home.mkdir()
-    socket = home / "native"
-    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(home), XDG_CONFIG_HOME=str(home))
-    # root may run a per-user daemon too (it warns); no D-Bus, no autospawn, no idle exit.
-    proc = subprocess.Popen([PULSEAUDIO, "--daemonize=no", "--exit-idle-time=-1", "-n",
-                             "--use-pid-file=no", "--load=module-native-protocol-unix "
-                             "socket=%s auth-anonymous=1" % socket, "--load=module-null-sink"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while not socket.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.skip("pulseaudio did not start: %s" % proc.stderr.read()[-500:])
-            time.sleep(0.1)
-        yield {"PULSE_SERVER": "unix:%s" % socket, "HOME": str(home),
-               "XDG_RUNTIME_DIR": str(home)}, socket
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_a_library_thread_shows_the_library_frames(tmp_path, pulse_server):

@@ -1,4 +1,5 @@
-"""qemu-threads on a real QEMU (the distribution's qemu-system-x86), attached and from a core.
+"""qemu-threads on a real QEMU, attached and from a core: the distribution's qemu-system-x86 and,
+for the key cases, a newer build beside it (qemu_vm.QEMUS).
 
 Truth: QMP's thread ids for vCPUs (query-cpus-fast) and iothreads (query-iothreads); the
 process id for the main thread; and, with -name debug-threads=on, the kernel's own thread
@@ -15,10 +16,11 @@ import sys
 import pytest
 
 from gdbrun import ROOT, json_command, run_gdb
-from qemu_vm import QemuVM, kvm_usable
+from qemu_vm import QEMUS, QemuVM, kvm_usable
 
 KVM, KVM_REASON = kvm_usable()
 needs_kvm = pytest.mark.skipif(not KVM, reason="KVM is not usable here: %s" % KVM_REASON)
+each_qemu = pytest.mark.parametrize("qemu", QEMUS, ids=[q.id for q in QEMUS])
 
 # Roles QEMU's own thread names give (util/thread-pool.c, ui/vnc-jobs.c, iothread.c).
 NAMED_ROLES = {"worker": "worker", "vnc_worker": "vnc-worker", "kvm-nx-lpage-re": "kernel-worker"}
@@ -69,10 +71,11 @@ def check_against_truth(threads, truth, vm):
             assert t["iothread"] == (iothread if named else None), t
 
 
+@each_qemu
 @pytest.mark.parametrize("accel", ["tcg", pytest.param("kvm", marks=needs_kvm)])
-def test_named_threads_every_one_right(accel):
+def test_named_threads_every_one_right(accel, qemu):
     with QemuVM(accel=accel, smp=2, names=True, iothreads=["iot0", "io-long-name-xyz"], vnc=True,
-                worker=True) as vm:
+                worker=True, qemu=qemu) as vm:
         vm.wait_for_threads(8)
         worker = vm.start_worker()
         truth = expected_roles(vm, names=True)
@@ -87,16 +90,17 @@ def test_named_threads_every_one_right(accel):
             assert all(threads[t]["state"] == "guest" for t in vm.vcpu_threads().values())
 
 
+@each_qemu
 @pytest.mark.parametrize("accel", ["tcg", pytest.param("kvm", marks=needs_kvm)])
-def test_unnamed_threads(accel):
-    with QemuVM(accel=accel, smp=3, names=False, iothreads=["iot0"], vnc=True) as vm:
+def test_unnamed_threads(accel, qemu):
+    with QemuVM(accel=accel, smp=3, names=False, iothreads=["iot0"], vnc=True, qemu=qemu) as vm:
         vm.wait_for_threads(8)
         truth = expected_roles(vm, names=False)
         run, threads = classify_attached(vm)
         check_against_truth(threads, truth, vm)
         others = collections.Counter(t["role"] for lwp, t in threads.items() if lwp not in truth)
-        # What QEMU 7.2 starts besides vCPUs and iothreads: call_rcu, the monitor iothread
-        # (QMP on a socket), the VNC worker, and with KVM the kernel's NX-recovery worker.
+        # What QEMU 7.2 and 10.0 start besides vCPUs and iothreads: call_rcu, the monitor
+        # iothread (QMP on a socket), the VNC worker, and with KVM the kernel's NX-recovery worker.
         expected = {"call-rcu": 1, "iothread": 1, "vnc-worker": 1}
         if accel == "kvm":
             expected["kernel-worker"] = 1
@@ -116,15 +120,16 @@ def test_round_robin_tcg_one_thread_for_all_vcpus():
             ("vcpu", None, "tcg", "all vCPUs (TCG round-robin)")
 
 
+@each_qemu
 @pytest.mark.parametrize("accel", ["tcg", pytest.param("kvm", marks=needs_kvm)])
-def test_core_file_without_names(accel, tmp_path):
+def test_core_file_without_names(accel, qemu, tmp_path):
     core = tmp_path / "qemu.core"
-    with QemuVM(accel=accel, smp=2, names=True, iothreads=["iot0"], vnc=True) as vm:
+    with QemuVM(accel=accel, smp=2, names=True, iothreads=["iot0"], vnc=True, qemu=qemu) as vm:
         vm.wait_for_threads(7)
         truth = expected_roles(vm, names=True)
         run, live = classify_attached(vm, ["generate-core-file %s" % core])
-        tids = vm.tids()
-    run = run_gdb(json_command("qemu-threads --json"), program=vm.argv[0], core=core,
+        tids, exe = vm.tids(), vm.exe
+    run = run_gdb(json_command("qemu-threads --json"), program=exe, core=core,
                   timeout=180).check()
     threads = {t["lwp"]: t for t in run.json()["threads"]}
     assert sorted(threads) == tids

@@ -156,6 +156,17 @@ def test_non_qemu_process_gets_no_guesses():
     assert [x.role for x in v] == ["unknown", "unknown", "gmain"]
 
 
+def test_glib_worker_context_under_glibs_own_anonymous_frames():
+    # A core of a stripped GLib: glib_worker_main and g_thread_proxy are static (??).
+    gmain = ["__GI___poll@" + LIBC, "??@" + GLIB, "g_main_context_iteration@" + GLIB,
+             "??@" + GLIB, "??@" + GLIB] + START
+    # The same call from a thread function of QEMU's own, started by g_thread_new: not GLib's.
+    qemus = gmain[:3] + ["??", "??@" + GLIB] + START
+    v = verdicts([thread(1, MAIN_72), thread(2, gmain), thread(3, qemus)])
+    assert [(x.role, x.confidence) for x in v[1:]] == [("gmain", "low"), ("unknown", "low")]
+    assert "GLib's thread function" in v[1].evidence
+
+
 def test_info_threads_only_seed_layout():
     # The seed's `info threads` (top frames only), as in a bug report.
     name = "qemu-system-x86"

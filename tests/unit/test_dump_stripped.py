@@ -45,6 +45,8 @@ def test_migration_threads_without_names(path: Path) -> None:
         assert "live_migration" in decided
         migration = next(v for t, v in verdicts.items() if truth["comm"][str(t)] == "live_migration")
         assert migration.confidence == "low" and "migration_rate_limit" in migration.evidence
+    if "return path" in truth["comm"].values():
+        assert "return path" in decided
     if "postcopy/listen" in truth["comm"].values():
         assert "postcopy/listen" in decided
 
@@ -80,9 +82,13 @@ GMAIN_GDB = """Thread 2 (Thread 0x7f69407ea6c0 (LWP 27637) "gm"):
 def test_glib_worker_context_without_names() -> None:
     reports = analyze(parse_dump_text(GMAIN_EUSTACK)[0]).reports
     assert (reports[1].verdict.role, reports[1].verdict.confidence) == ("gmain", "low")
-    # gdb names the ?? frames' library: they are GLib's, not QEMU's, and the after-anonymous
-    # evidence (QEMU's own unnamed thread function) is not there; unknown stays.
-    assert analyze(parse_dump_text(GMAIN_GDB)[0]).reports[0].verdict.role == "unknown"
+    # gdb names the ?? frames' library: all GLib's, so GLib's own thread function (not QEMU's)
+    verdict = analyze(parse_dump_text(GMAIN_GDB)[0]).reports[0].verdict
+    assert (verdict.role, verdict.confidence) == ("gmain", "low")
+    # One ?? frame of the program's own between them: a thread function that is not GLib's.
+    other = GMAIN_GDB.replace("in ?? () from /lib/x86_64-linux-gnu/libglib-2.0.so.0\n#4", "in ?? ()\n#4")
+    assert other != GMAIN_GDB
+    assert analyze(parse_dump_text(other)[0]).reports[0].verdict.role == "unknown"
 
 
 # Written for the test from libxenstore's read_thread (tools/libs/store/xs.c): a blocking read
