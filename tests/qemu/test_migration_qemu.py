@@ -44,9 +44,10 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def blob(tmp_path_factory):
-    """16 MiB of guest RAM that is not zero, so it takes time to send at a low bandwidth."""
+    """32 MiB of guest RAM that is not zero: a minute to send at the low bandwidth below, time
+    enough to attach to both ends (on a slow machine too)."""
     path = tmp_path_factory.mktemp("blob") / "blob"
-    path.write_bytes(os.urandom(16 << 20))
+    path.write_bytes(os.urandom(32 << 20))
     return path
 
 

@@ -1,6 +1,7 @@
 """qemu-thread-origins on a real QEMU run under gdb: QEMU's own threads and a library's."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
