@@ -38,7 +38,9 @@ def at_a_terminal(program, commands, timeout=60.0):
         os.close(fd)
     text = output.decode("utf-8", "replace").replace("\r\n", "\n")
     base = 3  # the commands' outputs follow the script's
-    return [text.split("@@%d@@\n" % (base + i - 1), 1)[1].split("@@%d@@" % (base + i), 1)[0]
+    # A marker as echo prints it ends in a newline; the terminal's echo of the typed command
+    # ("echo @@7@@\\n"), which may come before a busy command's output, does not.
+    return [text.split("@@%d@@\n" % (base + i - 1), 1)[1].split("@@%d@@\n" % (base + i), 1)[0]
             for i in range(len(commands))]
 
 
