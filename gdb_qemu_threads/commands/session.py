@@ -24,12 +24,13 @@ def name_decides() -> Callable[[str | None], bool]:
 
 def analyze_selected(want_lines: bool = False,
                      named_decides: Callable[[str | None], bool] | None = None,
-                     samples: int = 1) -> Analysis:
+                     samples: int = 1, cpu: bool = False) -> Analysis:
     """Read every thread of the selected inferior and analyse them.
 
     named_decides(name) says a name alone decides a role, so such threads are unwound only
     as deep as their state needs; leave it None where whole stacks are wanted. samples > 1
-    runs the program between that many stops (inferior/sampler.py); the first is shown."""
+    runs the program between that many stops (inferior/sampler.py); the first is shown.
+    `cpu` reads each thread's CPU time too (sampling always does)."""
     config = settings()
     table = config.table()
 
@@ -37,7 +38,7 @@ def analyze_selected(want_lines: bool = False,
         return read_process(config.frames(), want_lines=want_lines, os_names=os_names,
                             named_decides=named_decides,
                             reuse_stacks=bool(config.reuse_stacks.value),
-                            origin_of=recorder.origin_of)
+                            origin_of=recorder.origin_of, cpu=cpu or samples != 1)
     try:
         reading = read()
         if samples != 1:

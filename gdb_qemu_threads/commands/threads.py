@@ -72,7 +72,7 @@ class QemuThreadsCommand(gdb.Command):
         whole = opts.bt or opts.group or opts.report or opts.dot  # those need whole stacks
         analysis = session.analyze_selected(want_lines=opts.bt,
                                             named_decides=None if whole else session.name_decides(),
-                                            samples=opts.sample)
+                                            samples=opts.sample, cpu=opts.why)
         if opts.annotate:
             annotate.annotate(analysis.reports)
         missing = missing_threads(analysis, opts.threads)

@@ -277,12 +277,14 @@ def read_process(max_frames: int = 64, want_lines: bool = False,
                  os_names: dict[tuple[int, int], str | None] | None = None,
                  named_decides: Callable[[str | None], bool] | None = None,
                  reuse_stacks: bool = True,
-                 origin_of: Callable[[int, int], Origin | None] | None = None) -> Reading:
+                 origin_of: Callable[[int, int], Origin | None] | None = None,
+                 cpu: bool = False) -> Reading:
     """Every thread of the selected inferior, by gdb number, with what else was read.
 
     named_decides(name) says that a thread's name alone decides its role: such threads are
     unwound only as deep as their state needs. origin_of(pid, lwp) gives the creation
-    qemu-thread-origins recorded, if any."""
+    qemu-thread-origins recorded, if any. `cpu`: each thread's CPU time from /proc too (what
+    the verdict and --sample use; two files a thread)."""
     inferior = gdb.selected_inferior()
     threads = [t for t in inferior.threads() if t.is_valid() and not t.is_exited()]
     if not threads:
@@ -310,6 +312,7 @@ def read_process(max_frames: int = 64, want_lines: bool = False,
                     held[owner] = found
         explain_ownerless(threads, snapshots)  # pause_all_vcpus, synchronize_rcu: whom they wait for
     accel_from_flags(inferior, snapshots)
-    cpu_times(inferior, snapshots)
+    if cpu:
+        cpu_times(inferior, snapshots)
     return Reading(snapshots, inferior.pid, held,
                    "core" if target_kind(inferior) == "core" else "live")
