@@ -6,7 +6,7 @@ import os
 import gdb
 
 from ..model import ThreadSnapshot
-from ..vocab import VCPU_NEUTRAL_WAITS, canonical
+from ..vocab import THREAD_START, VCPU_NEUTRAL_WAITS, canonical
 
 # Registers holding a function's first two arguments at its entry, by architecture.
 _ARG_REGISTERS = {"x86-64": ("rdi", "rsi"), "aarch64": ("x0", "x1")}
@@ -26,9 +26,21 @@ def arg_registers() -> tuple[str, str] | None:
 _ACCEL_FLAGS = (("kvm", "kvm_allowed"), ("tcg", "tcg_allowed"))
 
 
+# Per process (inferior, pid, executable): the flags are set once, before any vCPU runs, and
+# a symbol gdb does not find costs milliseconds to look up again.
+_flags_seen: dict[tuple[int, int, str | None], tuple[str, str] | None] = {}
+
+
 def accelerator_flags(inferior: gdb.Inferior) -> tuple[str, str] | None:
     """(accelerator, flag) when exactly one of QEMU's kvm_allowed and tcg_allowed is set;
     None where either is missing or unreadable. Memory only: a core file has it too."""
+    key = (inferior.num, inferior.pid, inferior.progspace.filename)
+    if key not in _flags_seen:
+        _flags_seen[key] = _read_flags(inferior)
+    return _flags_seen[key]
+
+
+def _read_flags(inferior: gdb.Inferior) -> tuple[str, str] | None:
     on = []
     for accel, symbol in _ACCEL_FLAGS:
         try:
@@ -40,12 +52,21 @@ def accelerator_flags(inferior: gdb.Inferior) -> tuple[str, str] | None:
     return on[0] if len(on) == 1 else None
 
 
+def _neutral(snap: ThreadSnapshot) -> bool:
+    """A vCPU whose frames do not say its accelerator: asleep in the neutral wait under an
+    unnamed thread function (a named one, mttcg_cpu_thread_fn say, decides it)."""
+    if snap.facts.accel is not None:
+        return False
+    waits = [i for i, f in enumerate(snap.frames) if canonical(f.function or "") in VCPU_NEUTRAL_WAITS]
+    return bool(waits) and not any(f.function and canonical(f.function) not in THREAD_START
+                                   for f in snap.frames[waits[-1] + 1:])
+
+
 def accel_from_flags(inferior: gdb.Inferior, snapshots: list[ThreadSnapshot]) -> None:
     """A vCPU seen only in the accelerator-neutral wait (qemu_wait_io_event under a static
     thread function) takes the accelerator from QEMU's flags: QEMU 10.0 builds TCG in, so
     no accel-tcg module says it."""
-    neutral = [s for s in snapshots if s.facts.accel is None
-               and any(canonical(f.function or "") in VCPU_NEUTRAL_WAITS for f in s.frames)]
+    neutral = [s for s in snapshots if _neutral(s)]
     found = accelerator_flags(inferior) if neutral else None
     if found is None:
         return
