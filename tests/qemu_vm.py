@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 KVM_GET_API_VERSION = 0xAE00
+PF_USER_WORKER = 0x00004000
 
 
 def kvm_usable():
@@ -211,16 +212,25 @@ class QemuVM:
         return self.qmp.command("human-monitor-command", **{"command-line": line})
 
     def start_worker(self) -> int:
-        """Read the drive once with aio=threads: a thread-pool worker appears (and idles 10 s)."""
+        """Read the drive once with aio=threads: a thread-pool worker appears (and idles 10 s).
+        (The kernel's KVM worker, which joins the process when a vCPU first runs, may appear
+        meanwhile: it is not the one.)"""
         before = set(self.tids())
         self.hmp('qemu-io drive0 "read 0 4k"')
         deadline = time.time() + 10
         while time.time() < deadline:
-            new = [t for t in self.tids() if t not in before]
+            new = [t for t in self.tids() if t not in before and not self.kernel_worker(t)]
             if new:
                 return new[0]
             time.sleep(0.05)
         raise RuntimeError("no worker thread appeared")
+
+    def kernel_worker(self, tid: int) -> bool:
+        """A kernel task in the process (KVM's NX huge page recovery): PF_USER_WORKER in the
+        flags of /proc's stat (field 9; include/linux/sched.h)."""
+        with open("/proc/%d/task/%d/stat" % (self.pid, tid), "rb") as handle:
+            flags = int(handle.read().rsplit(b")", 1)[1].split()[6])
+        return bool(flags & PF_USER_WORKER)
 
     def wait_for_threads(self, count: int, timeout: float = 20) -> None:
         deadline = time.time() + timeout
