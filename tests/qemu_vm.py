@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -200,6 +201,21 @@ class QemuVM:
     def comm(self, tid: int) -> str:
         with open("/proc/%d/task/%d/comm" % (self.pid, tid)) as handle:
             return handle.read().rstrip("\n")
+
+    def roles_by_name(self, names: Sequence[tuple[str, str]]) -> dict[int, str]:
+        """lwp -> role, from each thread's name in /proc matched against (regex, role) pairs;
+        the main thread is the process id. A thread no pair names fails the test, but the
+        RCU thread: it starts before -name is read and may keep the process's name."""
+        roles = {}
+        for tid in self.tids():
+            comm = self.comm(tid)
+            if tid == self.pid:
+                roles[tid] = "main-loop"
+                continue
+            found = [role for rx, role in names if re.fullmatch(rx, comm)]
+            assert found or comm == self.comm(self.pid), "thread %d %r: no truth for it" % (tid, comm)
+            roles[tid] = found[0] if found else "call-rcu"
+        return roles
 
     def vcpu_threads(self) -> dict[int, int]:
         """cpu-index -> thread-id, from QMP."""

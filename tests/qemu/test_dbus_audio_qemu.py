@@ -9,7 +9,6 @@ name it takes, org.qemu.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import time
 
@@ -29,17 +28,7 @@ TRUTH_BY_NAME = [
 
 
 def truth(vm: QemuVM) -> dict[int, str]:
-    roles = {}
-    for tid in vm.tids():
-        comm = vm.comm(tid)
-        if tid == vm.pid:
-            roles[tid] = "main-loop"
-            continue
-        found = [role for rx, role in TRUTH_BY_NAME if re.fullmatch(rx, comm)]
-        # call_rcu starts before -name is read and may keep the process name (QEMU-THREADS 3.2)
-        assert found or comm == vm.comm(vm.pid), "thread %d %r: no truth for it" % (tid, comm)
-        roles[tid] = found[0] if found else "call-rcu"
-    return roles
+    return vm.roles_by_name(TRUTH_BY_NAME)
 
 
 def bus_names(address: str) -> str:

@@ -11,7 +11,6 @@ give (migration/migration.c, multifd.c, postcopy-ram.c, savevm.c): "live_migrati
 from __future__ import annotations
 
 import os
-import re
 import time
 
 import pytest
@@ -52,18 +51,7 @@ def blob(tmp_path_factory):
 
 
 def truth(vm: QemuVM) -> dict[int, str]:
-    """lwp -> role, from each thread's name; the main thread is the process id."""
-    roles = {}
-    for tid in vm.tids():
-        comm = vm.comm(tid)
-        if tid == vm.pid:
-            roles[tid] = "main-loop"
-            continue
-        found = [role for rx, role in TRUTH_BY_NAME if re.fullmatch(rx, comm)]
-        # call_rcu starts before -name is read and may keep the process name (QEMU-THREADS 3.2)
-        assert found or comm == vm.comm(vm.pid), "thread %d %r: no truth for it" % (tid, comm)
-        roles[tid] = found[0] if found else "call-rcu"
-    return roles
+    return vm.roles_by_name(TRUTH_BY_NAME)
 
 
 def wait_until(vm: QemuVM, what, timeout: float = 60) -> None:
