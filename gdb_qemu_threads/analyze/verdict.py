@@ -80,9 +80,13 @@ def _deadlock_text(analysis: Analysis, cycle: Sequence[dict[str, Any]]) -> tuple
     return "; ".join(parts) + ": a deadlock", [entry["num"] for entry in cycle]
 
 
+def _busyness(cpu: float | None, ready: float | None) -> float:
+    """The larger of its CPU share and its ready-to-run share (a loaded host gives it less CPU)."""
+    return max(cpu or 0.0, ready or 0.0)
+
+
 def _busy(cpu: float | None, ready: float | None) -> bool:
-    """Used half a CPU, or was ready to run half the time (a loaded host gives it less)."""
-    return max(cpu or 0.0, ready or 0.0) >= BUSY_SHARE
+    return _busyness(cpu, ready) >= BUSY_SHARE
 
 
 def _ready_text(cpu: float | None, ready: float | None) -> str:
@@ -97,8 +101,7 @@ def _cpu_facts(analysis: Analysis) -> list[str]:
     processes)."""
     busy = sorted((r for r in analysis.reports
                    if _busy(r.snapshot.facts.cpu_share, r.snapshot.facts.ready_share)),
-                  key=lambda r: -max(r.snapshot.facts.cpu_share or 0.0,
-                                     r.snapshot.facts.ready_share or 0.0))
+                  key=lambda r: -_busyness(r.snapshot.facts.cpu_share, r.snapshot.facts.ready_share))
     out = []
     for report in busy[:BUSY_SHOWN]:
         facts = report.snapshot.facts

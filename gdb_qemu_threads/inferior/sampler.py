@@ -141,7 +141,12 @@ def _merge(first: list[ThreadSnapshot], readings: list[list[ThreadSnapshot]],
         facts.samples = len(seen)
         facts.sample_states = tuple(states[i].get(snap.lwp, "unknown") for i in seen)
         facts.sample_moved = len({tuple(f.pc for f in by_lwp[i][snap.lwp].frames) for i in seen}) > 1
-        if facts.cpu_seconds is not None and last.facts.cpu_seconds is not None and running > 0:
-            facts.sample_cpu_share = (last.facts.cpu_seconds - facts.cpu_seconds) / running
-        if facts.ready_seconds is not None and last.facts.ready_seconds is not None and running > 0:
-            facts.sample_ready_share = (last.facts.ready_seconds - facts.ready_seconds) / running
+        facts.sample_cpu_share = _over(facts.cpu_seconds, last.facts.cpu_seconds, running)
+        facts.sample_ready_share = _over(facts.ready_seconds, last.facts.ready_seconds, running)
+
+
+def _over(first: float | None, last: float | None, running: float) -> float | None:
+    """Seconds used between the first and the last sample, over the time the program ran."""
+    if first is None or last is None or running <= 0:
+        return None
+    return (last - first) / running
