@@ -23,7 +23,7 @@ h1 { font-size: 1.35em; margin: 14px 0 6px; } h2 { font-size: 1.15em; margin: 22
   border-bottom: 1px solid #ddd; padding-bottom: 2px; }
 dl.meta { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0; }
 dl.meta div { display: flex; gap: 6px; } dl.meta dt { color: #666; }
-dl.meta dd { margin: 0; font-weight: 600; }
+dl.meta dd { margin: 0; font-weight: 600; min-width: 0; }
 .verdict { border-left: 4px solid #d62728; background: #fdf0ef; padding: 6px 10px; margin: 10px 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 13px; }
@@ -41,7 +41,8 @@ tr.deadlock td { background: #fdf0ef; }
 figure { margin: 8px 0 16px; overflow-x: auto; } figcaption { font-weight: 600; margin-bottom: 4px; }
 figure svg { max-width: 100%; height: auto; }
 .note { color: #666; font-style: italic; }
-p, li, summary, dd { overflow-wrap: break-word; }
+/* anywhere, not break-word: a long path must also let its flex box shrink to a phone's width */
+p, li, summary, dd { overflow-wrap: anywhere; }
 .cycle { color: #d62728; font-weight: 600; }
 details.group { border: 1px solid #ddd; border-radius: 4px; margin: 6px 0; }
 details.group > summary { padding: 4px 8px; cursor: pointer; background: #fafafa; }
