@@ -23,6 +23,10 @@ _A = re.ASCII
 PROCESS = re.compile(r"PID (\d{1,10}) - (?:process|core)\b", _A)
 THREAD = re.compile(r"TID (\d{1,10}):$", _A)
 FRAME = re.compile(r"#(\d{1,9})[ \t]+0x([0-9a-fA-F]{1,16})(?:[ \t]+(.*))?$", _A)
+# A frame line's start that a wrap cut before or inside its address: it starts a frame too
+# (the address follows on the next line), never continues the one before.
+_FRAME_START = re.compile(r"#\d{1,9}(?:[ \t]+(?:0x[0-9a-fA-F]{0,16})?)?$", _A)
+_LEVEL = re.compile(r"#\d{1,9}$", _A)  # a frame's number, its address cut off by a wrap
 _SOURCE = re.compile(r"(\S+?):(\d{1,9})(?::\d{1,9})?$", _A)
 _FULL_PC = re.compile(r"0x[0-9a-fA-F]{16}$", _A)  # 64-bit addresses are printed 16 digits wide
 _OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$", _A)
@@ -61,7 +65,7 @@ class EuStackReader:
             snap.complete = True
             self.dumps[-1].append(snap)
             self.thread = snap
-        elif FRAME.match(text):
+        elif FRAME.match(text) or _FRAME_START.match(text):
             self.flush()
             self.pending = text
             self.joins = 0
@@ -118,9 +122,10 @@ class EuStackReader:
 
 def _join(head: str, tail: str) -> str:
     """A frame line continued by a wrap; the blank a mail client dropped is put back after
-    the address and around the " - " before a module."""
+    the frame's number or its address, and around the " - " before a module."""
     if head.endswith(" ") or tail.startswith(" "):
         return head + tail
-    if _FULL_PC.search(head) or head.endswith(" -") or tail.startswith(("- ", "/")):
+    if (_FULL_PC.search(head) or head.endswith(" -") or tail.startswith(("- ", "/"))
+            or (tail.startswith("0x") and _LEVEL.match(head))):
         return head + " " + tail
     return head + tail

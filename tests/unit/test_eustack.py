@@ -69,6 +69,19 @@ def test_eustack_source_lines_and_activation_marks() -> None:
     assert threads[1].lwp == 41 and threads[1].frames[0].function is None
 
 
+@pytest.mark.parametrize("cut", ["#3\n 0x000055bcdc32fc06", "#3\n0x000055bcdc32fc06",
+                                 "#3  0x0000\n55bcdc32fc06"])
+def test_a_frame_cut_before_or_inside_its_address_starts_a_frame(cut: str) -> None:
+    """A pager prompt or a wrap right after a frame's number: the next line holds its address;
+    the frame before keeps its own function name."""
+    text = ("PID 40 - process\nTID 41:\n#2  0x000055bcdc4622c7 aio_poll\n"
+            "--Type <RET> for more, q to quit, c to continue without paging--%s\n"
+            "#4  0x00007f932376f1f5 start_thread\n" % cut)
+    frames = parse_dump_text(text)[0][0].frames
+    assert [(f.function, f.pc) for f in frames] == [
+        ("aio_poll", 0x55bcdc4622c7), (None, 0x55bcdc32fc06), ("start_thread", 0x7f932376f1f5)]
+
+
 def test_formats_are_told_apart() -> None:
     assert format_of("TID 1235:") == "eu-stack"
     assert format_of("PID 1234 - process") == "eu-stack"
